@@ -1,0 +1,96 @@
+using Microsoft.ML.FaceLoss.Backbones;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.FaceLoss.Embedding;
+
+/// <summary>What defines an embedding network: the backbone, its input and its output.</summary>
+internal sealed record EmbeddingNetworkConfig(
+    FaceBackbone Backbone, int Channels, int Height, int Width, int EmbeddingSize, int BaseWidth, double DropoutRate)
+{
+    /// <summary>The number of values of one input image, C x H x W.</summary>
+    public int InputLength => Channels * Height * Width;
+
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write((int)Backbone);
+        writer.Write(Channels);
+        writer.Write(Height);
+        writer.Write(Width);
+        writer.Write(EmbeddingSize);
+        writer.Write(BaseWidth);
+        writer.Write(DropoutRate);
+    }
+
+    public static EmbeddingNetworkConfig Read(BinaryReader reader)
+    {
+        var config = new EmbeddingNetworkConfig((FaceBackbone)reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
+            reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble());
+        if (!Enum.IsDefined(config.Backbone) || config.Channels < 1 || config.Height < 1 || config.Width < 1
+            || config.EmbeddingSize < 1 || config.BaseWidth < 1 || !(config.DropoutRate >= 0 && config.DropoutRate < 1))
+            throw new InvalidDataException($"The embedding network description is invalid: {config}.");
+        return config;
+    }
+}
+
+/// <summary>
+/// A backbone network and its description; turns batches of images into L2-normalized embeddings.
+/// Inference is serialized by a lock, so one network serves many threads safely.
+/// </summary>
+internal sealed class EmbeddingNetwork : IDisposable
+{
+    private readonly object _lock = new();
+
+    private EmbeddingNetwork(EmbeddingNetworkConfig config, nn.Module<Tensor, Tensor> module)
+    {
+        Config = config;
+        Module = module;
+    }
+
+    public EmbeddingNetworkConfig Config { get; }
+
+    public nn.Module<Tensor, Tensor> Module { get; }
+
+    /// <summary>Makes a network with freshly initialised weights (from torch's global generator).</summary>
+    public static EmbeddingNetwork Create(EmbeddingNetworkConfig config)
+        => new(config, BackboneFactory.Create(config.Backbone, config.Channels, config.Height, config.Width,
+            config.EmbeddingSize, config.BaseWidth, config.DropoutRate));
+
+    /// <summary>
+    /// Embeds <paramref name="count"/> images stored one after another in <paramref name="pixels"/>
+    /// (C x H x W values each) and writes count x D normalized values to <paramref name="embeddings"/>.
+    /// </summary>
+    public void Embed(ReadOnlySpan<float> pixels, int count, Span<float> embeddings)
+    {
+        int length = Config.InputLength, size = Config.EmbeddingSize;
+        if (pixels.Length < count * length || embeddings.Length < count * size)
+            throw new ArgumentException("The buffers are smaller than the batch.");
+        var input = pixels.Slice(0, count * length).ToArray();
+        lock (_lock)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            Module.eval();
+            var batch = tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width });
+            var output = nn.functional.normalize(Module.forward(batch), p: 2, dim: 1).contiguous();
+            output.data<float>().CopyTo(embeddings.Slice(0, count * size));
+        }
+    }
+
+    public void Write(BinaryWriter writer)
+    {
+        Config.Write(writer);
+        lock (_lock) Module.save(writer);
+    }
+
+    public static EmbeddingNetwork Read(BinaryReader reader)
+    {
+        var config = EmbeddingNetworkConfig.Read(reader);
+        var network = Create(config);
+        network.Module.load(reader, strict: true);
+        network.Module.eval();
+        return network;
+    }
+
+    public void Dispose() => Module.Dispose();
+}

@@ -1,0 +1,131 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.FaceLoss.Backbones;
+using Microsoft.ML.FaceLoss.DataViews;
+using Microsoft.ML.FaceLoss.Losses;
+using Microsoft.ML.FaceLoss.Persistence;
+
+namespace Microsoft.ML.FaceLoss.Embedding;
+
+/// <summary>
+/// Adds a known-size, L2-normalized embedding column (by default <c>Embedding</c>, a
+/// <c>Vector&lt;Single, D&gt;</c>) to any <see cref="IDataView"/> that has the feature column the
+/// network was trained on. Over a data view it embeds rows in batches of
+/// <see cref="InferenceBatchSize"/>; it also serves <c>PredictionEngine</c>, and one instance may
+/// be used from many threads at once. Made by <see cref="Training.FaceEmbeddingTrainer"/>; saved
+/// and loaded with <c>mlContext.Model.Save</c> and <c>mlContext.Model.Load</c>.
+/// </summary>
+public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
+{
+    private readonly FaceLossOptions? _trainedWith;
+
+    internal FaceEmbeddingTransformer(string featureColumnName, string outputColumnName, EmbeddingNetwork network,
+        FaceLossOptions? trainedWith, int inferenceBatchSize)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(featureColumnName);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inferenceBatchSize, 1);
+        FeatureColumnName = featureColumnName;
+        OutputColumnName = outputColumnName;
+        Network = network;
+        _trainedWith = trainedWith?.Clone();
+        InferenceBatchSize = inferenceBatchSize;
+    }
+
+    /// <summary>The input column: a known-size vector of <see cref="float"/> with C x H x W values, planar, as <c>ExtractPixels</c> writes it.</summary>
+    public string FeatureColumnName { get; }
+
+    /// <summary>The added column of L2-normalized embeddings.</summary>
+    public string OutputColumnName { get; }
+
+    /// <summary>The length D of one embedding.</summary>
+    public int EmbeddingSize => Network.Config.EmbeddingSize;
+
+    /// <summary>The number of colour channels C of the input images.</summary>
+    public int ImageChannels => Network.Config.Channels;
+
+    /// <summary>The height H of the input images, in pixels.</summary>
+    public int ImageHeight => Network.Config.Height;
+
+    /// <summary>The width W of the input images, in pixels.</summary>
+    public int ImageWidth => Network.Config.Width;
+
+    /// <summary>The backbone network.</summary>
+    public FaceBackbone Backbone => Network.Config.Backbone;
+
+    /// <summary>How many rows one forward pass embeds when transforming a data view.</summary>
+    public int InferenceBatchSize { get; }
+
+    /// <summary>The loss head (name and parameters) that trained the network, or null when unknown.</summary>
+    public FaceLossOptions? TrainedWith => _trainedWith?.Clone();
+
+    internal EmbeddingNetwork Network { get; }
+
+    internal int InputLength => Network.Config.InputLength;
+
+    /// <summary>Always true: the embedding of a row depends on that row only.</summary>
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+        => AppendedColumnDataView.AppendedSchema(inputSchema, new EmbeddingColumnSource(this, inputSchema));
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new AppendedColumnDataView(input, new EmbeddingColumnSource(this, input.Schema));
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+        => new AppendedColumnRowMapper(inputSchema, new EmbeddingColumnSource(this, inputSchema));
+
+    /// <summary>Embeds one image given as C x H x W planar values; returns the L2-normalized embedding.</summary>
+    public float[] Embed(ReadOnlySpan<float> pixels)
+    {
+        if (pixels.Length != InputLength)
+            throw new ArgumentException($"An image must have {InputLength} values (C x H x W = {ImageChannels} x {ImageHeight} x {ImageWidth}), got {pixels.Length}.", nameof(pixels));
+        CheckFinite(pixels, 0);
+        var embedding = new float[EmbeddingSize];
+        Network.Embed(pixels, 1, embedding);
+        return embedding;
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => EmbeddingTransformerPersistence.Save(ctx, this);
+
+    /// <summary>Releases the network's native memory.</summary>
+    public void Dispose() => Network.Dispose();
+
+    internal FaceLossOptions? TrainedWithInternal => _trainedWith;
+
+    /// <summary>The mean training loss of each epoch, in order; empty for a transformer loaded from a file.</summary>
+    public IReadOnlyList<double> EpochLosses { get; internal init; } = Array.Empty<double>();
+
+    /// <summary>Finds the feature column and checks its type; returns its index.</summary>
+    internal int CheckFeatureColumn(DataViewSchema schema)
+    {
+        var column = schema.GetColumnOrNull(FeatureColumnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The input has no feature column '{FeatureColumnName}'; it must hold Vector<Single, {ImageChannels}, {ImageHeight}, {ImageWidth}> pixels (ExtractPixels writes this).");
+        if (column.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || vector.Size != InputLength)
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for feature column '{FeatureColumnName}': expected Vector<Single> of known size {InputLength} (C x H x W = {ImageChannels} x {ImageHeight} x {ImageWidth}), got {column.Type}. Resize the images to {ImageWidth} x {ImageHeight} and extract {ImageChannels} channel(s).");
+        return column.Index;
+    }
+
+    /// <summary>Copies one feature vector into a dense buffer, refusing NaN and infinite values.</summary>
+    internal void CopyPixels(in VBuffer<float> source, Span<float> destination, long row)
+    {
+        if (source.Length != InputLength)
+            throw new InvalidOperationException($"Row {row} of column '{FeatureColumnName}' has {source.Length} values; {InputLength} expected.");
+        source.CopyTo(destination.Slice(0, InputLength));
+        CheckFinite(destination.Slice(0, InputLength), row);
+    }
+
+    private void CheckFinite(ReadOnlySpan<float> pixels, long row)
+    {
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            if (!float.IsFinite(pixels[i]))
+                throw new InvalidOperationException($"Row {row} of column '{FeatureColumnName}' holds a non-finite value ({pixels[i]}) at index {i}. Check the image and the pixel scaling (ExtractPixels scaleImage/offsetImage).");
+        }
+    }
+}

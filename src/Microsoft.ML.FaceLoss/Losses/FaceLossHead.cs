@@ -1,0 +1,54 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.FaceLoss.Losses;
+
+/// <summary>
+/// A loss head: computes one scalar loss from a batch of embeddings (N x D, as the backbone emits
+/// them) and integer labels (N, values 0..C-1). Heads are TorchSharp modules: their learnable weights
+/// are parameters (trained by the same optimiser as the backbone) and their state (running
+/// statistics, centres, schedules) is kept in buffers named as the specification names it, so that
+/// <c>state_dict</c> saves and restores both. A head knows nothing of ML.NET and can be used on its
+/// own: <c>using var loss = head.forward(embeddings, labels); loss.backward();</c>.
+/// </summary>
+public abstract class FaceLossHead : nn.Module<Tensor, Tensor, Tensor>
+{
+    /// <summary>Creates the head.</summary>
+    /// <param name="options">The options that made the head; copied, so later changes to them have no effect.</param>
+    /// <param name="embeddingSize">The length of one embedding.</param>
+    protected FaceLossHead(FaceLossOptions options, int embeddingSize) : base(options.HeadName)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(embeddingSize, 1);
+        HeadOptions = options.Clone();
+        EmbeddingSize = embeddingSize;
+    }
+
+    /// <summary>The options (name and parameters) of this head.</summary>
+    public FaceLossOptions HeadOptions { get; }
+
+    /// <summary>The length of one embedding.</summary>
+    public int EmbeddingSize { get; }
+
+    /// <summary>
+    /// The head's state by its snake_case name (for example <c>t</c> of CurricularFace or
+    /// <c>centers</c> of center loss); empty for stateless heads. The tensors are the live buffers.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> State
+        => named_buffers().ToDictionary(b => b.name, b => b.buffer);
+
+    /// <summary>Computes the mean loss of the batch.</summary>
+    /// <param name="embeddings">N x D embeddings, not normalized unless the head says so.</param>
+    /// <param name="labels">N labels of type int64 in 0..C-1.</param>
+    public abstract override Tensor forward(Tensor embeddings, Tensor labels);
+
+    /// <summary>Checks the shapes of a batch and throws an exception that names the problem.</summary>
+    protected void CheckBatch(Tensor embeddings, Tensor labels)
+    {
+        if (embeddings.dim() != 2 || embeddings.shape[1] != EmbeddingSize)
+            throw new ArgumentException($"The {HeadOptions.HeadName} head expects embeddings of shape N x {EmbeddingSize}, got [{string.Join(", ", embeddings.shape)}].", nameof(embeddings));
+        if (labels.dim() != 1 || labels.shape[0] != embeddings.shape[0])
+            throw new ArgumentException($"The {HeadOptions.HeadName} head expects one label per embedding ({embeddings.shape[0]}), got shape [{string.Join(", ", labels.shape)}].", nameof(labels));
+        if (labels.dtype != ScalarType.Int64)
+            throw new ArgumentException($"The {HeadOptions.HeadName} head expects int64 labels, got {labels.dtype}.", nameof(labels));
+    }
+}

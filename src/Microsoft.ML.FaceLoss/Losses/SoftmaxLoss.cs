@@ -1,0 +1,52 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.FaceLoss.Losses;
+
+/// <summary>
+/// Softmax: CE(x W^T + b), the "CNN + very-many-class softmax" of DeepFace and DeepID. Its features
+/// separate the training identities but are not compact; use it as the baseline the margin heads beat.
+/// </summary>
+public sealed class SoftmaxLoss : ClassifierHead
+{
+    /// <summary>The options of <see cref="SoftmaxLoss"/>.</summary>
+    public sealed class Options : FaceLossOptions
+    {
+        /// <inheritdoc />
+        public override string HeadName => "Softmax";
+
+        /// <summary>Whether the logits get a learnable bias b per class. Default: false.</summary>
+        [LossParameter("bias")]
+        public bool Bias { get; set; }
+
+        /// <inheritdoc />
+        public override FaceLossHead CreateHead(int classCount, int embeddingSize,
+            ScalarType dtype = ScalarType.Float32, Device? device = null)
+            => new SoftmaxLoss(this, classCount, embeddingSize, dtype, device);
+    }
+
+    private readonly Parameter? _bias;
+
+    /// <summary>Creates the head.</summary>
+    public SoftmaxLoss(Options options, int classCount, int embeddingSize,
+        ScalarType dtype = ScalarType.Float32, Device? device = null)
+        : base(options, classCount, embeddingSize, 1, dtype, device)
+    {
+        if (options.Bias)
+        {
+            _bias = new Parameter(zeros(classCount, dtype: dtype, device: device), requires_grad: true);
+            register_parameter("bias", _bias);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor embeddings, Tensor labels)
+    {
+        CheckBatch(embeddings, labels);
+        using var scope = NewDisposeScope();
+        var logits = embeddings.mm(Weight.t());
+        if (_bias is not null) logits = logits + _bias;
+        return CrossEntropy(logits, labels).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.FaceLoss.Persistence;
+
+/// <summary>
+/// The few ML.NET members outside model files that the public API keeps internal although every
+/// estimator needs them: a new <see cref="SchemaShape.Column"/> for <c>GetOutputSchema</c>.
+/// </summary>
+internal static class MLNetInternals
+{
+    /// <summary>A schema-shape column of a known-size vector of <paramref name="itemType"/>.</summary>
+    public static SchemaShape.Column VectorColumn(string name, DataViewType itemType)
+        => new(name, SchemaShape.Column.VectorKind.Vector, itemType, isKey: false);
+
+    /// <summary>A schema-shape column of a scalar of <paramref name="type"/>.</summary>
+    public static SchemaShape.Column ScalarColumn(string name, DataViewType type)
+        => new(name, SchemaShape.Column.VectorKind.Scalar, type, isKey: false);
+
+    /// <summary><paramref name="input"/> with <paramref name="column"/> added (replacing a column of the same name).</summary>
+    public static SchemaShape With(SchemaShape input, SchemaShape.Column column)
+        => new(input.Where(c => c.Name != column.Name).Append(column));
+}

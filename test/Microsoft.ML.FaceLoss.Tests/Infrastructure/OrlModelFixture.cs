@@ -1,0 +1,52 @@
+using Microsoft.ML.FaceLoss.Losses;
+using Microsoft.ML.FaceLoss.Training;
+
+namespace Microsoft.ML.FaceLoss.Tests.Infrastructure;
+
+/// <summary>One pipeline trained on ORL s1..s30, shared by the tests that use a trained model.</summary>
+public sealed class OrlModelFixture : IDisposable
+{
+    public OrlModelFixture()
+    {
+        if (!TestData.OrlAvailable) return;
+        Ml = new MLContext(seed: 1);
+        var training = Orl.Load(Ml, Orl.IsTrainingSubject);
+        Unseen = Orl.Load(Ml, Orl.IsUnseenSubject);
+        var pipeline = Ml.Transforms.Conversion.MapValueToKey("Label", "Identity")
+            .Append(Orl.Preprocessing(Ml))
+            .Append(Ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
+            {
+                EmbeddingSize = 64,
+                BackboneWidth = 8,
+                Loss = new ArcFaceLoss.Options { Scale = 16, Margin = 0.2 },
+                Epochs = 12,
+                BatchSize = 32,
+                LearningRate = 0.05,
+                Seed = 7,
+            }));
+        Model = pipeline.Fit(training);
+        TrainingSchema = training.Schema;
+    }
+
+    public MLContext Ml { get; } = new(seed: 1);
+
+    public IDataView Unseen { get; } = null!;
+
+    public TransformerChain<FaceLoss.Embedding.FaceEmbeddingTransformer> Model { get; } = null!;
+
+    public DataViewSchema TrainingSchema { get; } = null!;
+
+    public FaceLoss.Embedding.FaceEmbeddingTransformer Embedder => Model.LastTransformer;
+
+    public void Dispose() => Model?.LastTransformer.Dispose();
+}
+
+/// <summary>A row of an embedded ORL data view.</summary>
+public sealed class EmbeddedFace
+{
+    public string ImagePath { get; set; } = "";
+
+    public string Identity { get; set; } = "";
+
+    public float[] Embedding { get; set; } = Array.Empty<float>();
+}

@@ -1,0 +1,52 @@
+namespace Microsoft.ML.FaceLoss.Tests.Infrastructure;
+
+/// <summary>Where the shared data sets and golden files are: FACELOSS_DATASETS / FACELOSS_GOLDEN, else ../shared beside the repository.</summary>
+public static class TestData
+{
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static string DatasetsRoot { get; } =
+        Environment.GetEnvironmentVariable("FACELOSS_DATASETS") is { Length: > 0 } path
+            ? Path.GetFullPath(path)
+            : Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "datasets"));
+
+    public static string OrlRoot => Path.Combine(DatasetsRoot, "orl");
+
+    public static bool OrlAvailable => File.Exists(Path.Combine(OrlRoot, "s1", "1.pgm"));
+
+    public static string GoldenFile { get; } =
+        Environment.GetEnvironmentVariable("FACELOSS_GOLDEN") is { Length: > 0 } golden
+            ? Path.GetFullPath(golden)
+            : Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "golden", "losses.json"));
+
+    public static bool GoldenAvailable => File.Exists(GoldenFile);
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "MLFaceLoss.sln"))) return dir.FullName;
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason, where the ORL faces are absent.</summary>
+public sealed class OrlFactAttribute : FactAttribute
+{
+    public OrlFactAttribute()
+    {
+        if (!TestData.OrlAvailable)
+            Skip = $"The ORL faces are not at '{TestData.OrlRoot}'; set FACELOSS_DATASETS to the folder that holds orl/.";
+    }
+}
+
+/// <summary>A theory that is skipped, with the reason, where the golden file is absent.</summary>
+public sealed class GoldenTheoryAttribute : TheoryAttribute
+{
+    public GoldenTheoryAttribute()
+    {
+        if (!TestData.GoldenAvailable)
+            Skip = $"The golden file is not at '{TestData.GoldenFile}'; set FACELOSS_GOLDEN to a losses.json.";
+    }
+}
