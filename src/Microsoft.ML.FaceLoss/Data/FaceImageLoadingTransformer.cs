@@ -130,7 +130,7 @@ public sealed class FaceImageLoadingEstimator : IEstimator<FaceImageLoadingTrans
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        if (!inputSchema.TryFindColumn(_transformer.InputColumnName, out var column))
+        if (!MLNetInternals.TryFindColumn(inputSchema, _transformer.InputColumnName, out var column))
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no image-path column '{_transformer.InputColumnName}'.");
         if (column.ItemType is not TextDataViewType || column.Kind != SchemaShape.Column.VectorKind.Scalar)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for image-path column '{_transformer.InputColumnName}': expected String, got {column.GetTypeString()}.");

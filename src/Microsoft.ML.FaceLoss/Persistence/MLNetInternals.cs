@@ -4,7 +4,8 @@ namespace Microsoft.ML.FaceLoss.Persistence;
 
 /// <summary>
 /// The few ML.NET members outside model files that the public API keeps internal although every
-/// estimator needs them: a new <see cref="SchemaShape.Column"/> for <c>GetOutputSchema</c>.
+/// estimator needs them in <c>GetOutputSchema</c>: finding a column of a <see cref="SchemaShape"/>
+/// and making a new <see cref="SchemaShape.Column"/>.
 /// </summary>
 internal static class MLNetInternals
 {
@@ -19,4 +20,11 @@ internal static class MLNetInternals
     /// <summary><paramref name="input"/> with <paramref name="column"/> added (replacing a column of the same name).</summary>
     public static SchemaShape With(SchemaShape input, SchemaShape.Column column)
         => new(input.Where(c => c.Name != column.Name).Append(column));
+
+    /// <summary>Finds the column of a schema shape by name.</summary>
+    public static bool TryFindColumn(SchemaShape shape, string name, out SchemaShape.Column column)
+        => shape.TryFindColumn(name, out column);
+
+    /// <summary>The schema shape of a schema.</summary>
+    public static SchemaShape ShapeOf(DataViewSchema schema) => SchemaShape.Create(schema);
 }

@@ -131,11 +131,11 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        if (!inputSchema.TryFindColumn(_options.FeatureColumnName, out var feature))
+        if (!MLNetInternals.TryFindColumn(inputSchema, _options.FeatureColumnName, out var feature))
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no feature column '{_options.FeatureColumnName}' (a known-size Vector<Single> of pixels, as ExtractPixels writes it).");
         if (feature.Kind != SchemaShape.Column.VectorKind.Vector || feature.ItemType != NumberDataViewType.Single)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for feature column '{_options.FeatureColumnName}': expected a known-size Vector<Single>, got {feature.GetTypeString()}.");
-        if (!inputSchema.TryFindColumn(_options.LabelColumnName, out var label))
+        if (!MLNetInternals.TryFindColumn(inputSchema, _options.LabelColumnName, out var label))
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no label column '{_options.LabelColumnName}' (key-typed identities; make it with MapValueToKey).");
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for label column '{_options.LabelColumnName}': expected a key type, got {label.GetTypeString()}. Map the identities to keys with mlContext.Transforms.Conversion.MapValueToKey.");

@@ -6,7 +6,7 @@ namespace Microsoft.ML.FaceLoss.Tests.Pipelines;
 
 /// <summary>folder -> load -> resize -> pixels -> train -> embed -> save -> load -> embed, on ORL.</summary>
 [Collection(TorchCollection.Name)]
-public sealed class OrlPipelineTests : IClassFixture<OrlModelFixture>
+public sealed class OrlPipelineTests
 {
     private readonly OrlModelFixture _fixture;
     private readonly ITestOutputHelper _output;

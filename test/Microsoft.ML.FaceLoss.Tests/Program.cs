@@ -1,0 +1,40 @@
+using System.Globalization;
+
+namespace Microsoft.ML.FaceLoss.Tests;
+
+/// <summary>
+/// The test assembly is also a tiny command-line tool, so that a test can load a saved model in a
+/// fresh process exactly as an application would: no registration call, a new MLContext.
+/// <c>dotnet exec Microsoft.ML.FaceLoss.Tests.dll embed &lt;model.zip&gt; &lt;image&gt;...</c> prints one
+/// line of embedding values per image.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length < 3 || args[0] != "embed")
+        {
+            Console.Error.WriteLine("usage: embed <model.zip> <image>...");
+            return 2;
+        }
+        var ml = new MLContext();
+        var model = ml.Model.Load(args[1], out _);
+        var rows = args.Skip(2).Select(path => new ImageRow { ImagePath = path }).ToList();
+        var embedded = ml.Data.CreateEnumerable<EmbeddingRow>(model.Transform(ml.Data.LoadFromEnumerable(rows)), reuseRowObject: false);
+        foreach (var row in embedded)
+            Console.WriteLine(string.Join(" ", row.Embedding.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+        return 0;
+    }
+
+    private sealed class ImageRow
+    {
+        public string ImagePath { get; set; } = "";
+
+        public string Identity { get; set; } = "";
+    }
+
+    private sealed class EmbeddingRow
+    {
+        public float[] Embedding { get; set; } = Array.Empty<float>();
+    }
+}
