@@ -31,6 +31,9 @@ public abstract class FaceLossOptions
     /// </summary>
     public virtual bool NeedsIdentityBalancedBatches => false;
 
+    /// <summary>Rows of the class-weight matrix per identity (sub-centres); 1 for every head but sub-center ArcFace.</summary>
+    public virtual int RowsPerClass => 1;
+
     /// <summary>Makes the head with freshly initialised class weights and initial state.</summary>
     /// <param name="classCount">The number of identities (rows of the class-weight matrix per sub-centre).</param>
     /// <param name="embeddingSize">The length of one embedding.</param>

@@ -1,0 +1,18 @@
+using Microsoft.ML.FaceLoss.Tests.Infrastructure;
+
+namespace Microsoft.ML.FaceLoss.Tests.Losses;
+
+/// <summary>Each head against the float64 reference values of the golden file (FACELOSS_GOLDEN, else ../shared/golden/losses.json).</summary>
+public sealed class GoldenLossTests
+{
+    public static IEnumerable<object[]> SoftmaxAndArcFaceCases()
+        => GoldenCases.All().Where(c => (string)c[1] is "Softmax" or "ArcFace");
+
+    [GoldenTheory]
+    [MemberData(nameof(SoftmaxAndArcFaceCases))]
+    public void HeadMatchesTheReference(int index, string head)
+    {
+        var problems = GoldenCases.Check(index);
+        Assert.True(problems.Count == 0, $"case {index} ({head}): " + string.Join("; ", problems));
+    }
+}
