@@ -3,21 +3,21 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.FaceLoss.Losses;
 
 /// <summary>
-/// ArcFace (additive angular margin, Deng et al. 2019): the target logit becomes s*cos(theta + m);
-/// where theta + m would pass pi (t &lt;= cos(pi - m)) it becomes s*(t - m*sin(pi - m)) instead, so
-/// the target stays monotonic. With <see cref="Options.EasyMargin"/>, targets with t &lt;= 0 keep t.
+/// ArcFace (additive angular margin; Deng et al., CVPR 2019): target logit s*cos(theta + m); where
+/// theta + m would pass pi (t &lt;= cos(pi - m)) it is s*(t - m*sin(pi - m)) instead, so the target
+/// stays monotonic. With <see cref="Options.EasyMargin"/>, targets with t &lt;= 0 keep t.
 /// </summary>
 public sealed class ArcFaceLoss : ClassifierHead
 {
     /// <summary>The options of <see cref="ArcFaceLoss"/>.</summary>
-    public sealed class Options : FaceLossOptions
+    public sealed class Options : ClassifierOptions
     {
         private double _scale = 64, _margin = 0.5;
 
         /// <inheritdoc />
         public override string HeadName => "ArcFace";
 
-        /// <summary>The scale s applied to the cosine logits. Default: 64.</summary>
+        /// <summary>The scale s of the cosine logits. Default: 64.</summary>
         [LossParameter("scale")]
         public double Scale { get => _scale; set => _scale = Positive(value, nameof(Scale)); }
 
@@ -40,18 +40,14 @@ public sealed class ArcFaceLoss : ClassifierHead
     /// <summary>Creates the head.</summary>
     public ArcFaceLoss(Options options, int classCount, int embeddingSize,
         ScalarType dtype = ScalarType.Float32, Device? device = null)
-        : base(options, classCount, embeddingSize, 1, dtype, device)
+        : base(options, classCount, embeddingSize, dtype, device)
         => _options = (Options)HeadOptions;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor embeddings, Tensor labels)
+    protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
     {
-        CheckBatch(embeddings, labels);
-        using var scope = NewDisposeScope();
-        var cosine = Cosine(embeddings);
-        var t = Target(cosine, labels);
-        var phi = AngularMargin.AddToAngle(t, _options.Margin, _options.EasyMargin);
-        var logits = ReplaceTarget(cosine, labels, phi) * _options.Scale;
-        return CrossEntropy(logits, labels).MoveToOuterDisposeScope();
+        var cosine = Cosine(embeddings, weight);
+        var phi = AngularMargin.AddToAngle(Target(cosine, labels), _options.Margin, _options.EasyMargin);
+        return CrossEntropy(ReplaceTarget(cosine, labels, phi) * _options.Scale, labels);
     }
 }

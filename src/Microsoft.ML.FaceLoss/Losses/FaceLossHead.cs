@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.FaceLoss.Losses;
@@ -28,6 +29,40 @@ public abstract class FaceLossHead : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>The length of one embedding.</summary>
     public int EmbeddingSize { get; }
+
+    /// <summary>
+    /// The learnable class-weight matrix W ((C*K) x D, one row per identity and sub-centre, class c
+    /// owning rows c*K .. c*K+K-1), or null for heads without a classifier (pair and triplet heads).
+    /// </summary>
+    public Parameter? Weight { get; private set; }
+
+    /// <summary>Replaces the values of W (for example with weights trained elsewhere).</summary>
+    /// <exception cref="InvalidOperationException">The head has no class weights.</exception>
+    /// <exception cref="ArgumentException">The shape differs from W's.</exception>
+    public void SetWeight(Tensor values)
+    {
+        if (Weight is null) throw new InvalidOperationException($"The {HeadOptions.HeadName} head has no class weights.");
+        if (!values.shape.SequenceEqual(Weight.shape))
+            throw new ArgumentException($"W must have shape [{string.Join(", ", Weight.shape)}], got [{string.Join(", ", values.shape)}].", nameof(values));
+        using (no_grad()) Weight.copy_(values);
+    }
+
+    /// <summary>Creates and registers W with rows drawn from N(0, 0.01^2), as insightface does.</summary>
+    protected Parameter CreateWeight(long rows, ScalarType dtype, Device? device)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        using (no_grad())
+            Weight = new Parameter(normal(0.0, 0.01, new long[] { rows, EmbeddingSize }, dtype: dtype, device: device), requires_grad: true);
+        register_parameter("weight", Weight);
+        return Weight;
+    }
+
+    /// <summary>Creates and registers a state buffer under its snake_case name.</summary>
+    protected Tensor CreateState(string name, Tensor initial)
+    {
+        register_buffer(name, initial);
+        return initial;
+    }
 
     /// <summary>
     /// The head's state by its snake_case name (for example <c>t</c> of CurricularFace or

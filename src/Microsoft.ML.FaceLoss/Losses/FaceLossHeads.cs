@@ -6,7 +6,21 @@ public static class FaceLossHeads
     private static readonly Dictionary<string, Func<FaceLossOptions>> Factories = new(StringComparer.OrdinalIgnoreCase)
     {
         ["Softmax"] = () => new SoftmaxLoss.Options(),
+        ["Contrastive"] = () => new ContrastiveLoss.Options(),
+        ["Triplet"] = () => new TripletLoss.Options(),
+        ["CenterLoss"] = () => new CenterLoss.Options(),
+        ["LargeMarginSoftmax"] = () => new LargeMarginSoftmaxLoss.Options(),
+        ["SphereFace"] = () => new SphereFaceLoss.Options(),
+        ["NormFace"] = () => new NormFaceLoss.Options(),
+        ["CosFace"] = () => new CosFaceLoss.Options(),
         ["ArcFace"] = () => new ArcFaceLoss.Options(),
+        ["CombinedMargin"] = () => new CombinedMarginLoss.Options(),
+        ["SubCenterArcFace"] = () => new SubCenterArcFaceLoss.Options(),
+        ["CurricularFace"] = () => new CurricularFaceLoss.Options(),
+        ["AdaFace"] = () => new AdaFaceLoss.Options(),
+        ["MagFace"] = () => new MagFaceLoss.Options(),
+        ["AdaCos"] = () => new AdaCosLoss.Options(),
+        ["CircleLoss"] = () => new CircleLoss.Options(),
     };
 
     /// <summary>The names of all heads, as <see cref="FaceLossOptions.HeadName"/> gives them.</summary>

@@ -91,7 +91,16 @@ public abstract class FaceLossOptions
         => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Select(p => (Property: p, Attribute: p.GetCustomAttribute<LossParameterAttribute>()!))
             .Where(p => p.Attribute is not null)
-            .OrderBy(p => p.Property.MetadataToken);
+            .OrderBy(p => Depth(p.Property.DeclaringType!))
+            .ThenBy(p => p.Property.MetadataToken);
+
+    // Parameters of the head itself first, then those its base classes share (such as sample_rate).
+    private static int Depth(Type type)
+    {
+        int depth = 0;
+        for (var t = type; t is not null; t = t.BaseType) depth++;
+        return -depth;
+    }
 
     /// <summary>Throws when <paramref name="value"/> is not a finite number greater than zero.</summary>
     protected static double Positive(double value, string name)

@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -6,17 +5,17 @@ namespace Microsoft.ML.FaceLoss.Losses;
 
 /// <summary>
 /// Softmax: CE(x W^T + b), the "CNN + very-many-class softmax" of DeepFace and DeepID. Its features
-/// separate the training identities but are not compact; use it as the baseline the margin heads beat.
+/// separate the training identities but are not compact; the baseline the margin heads beat.
 /// </summary>
 public sealed class SoftmaxLoss : ClassifierHead
 {
     /// <summary>The options of <see cref="SoftmaxLoss"/>.</summary>
-    public sealed class Options : FaceLossOptions
+    public sealed class Options : ClassifierOptions
     {
         /// <inheritdoc />
         public override string HeadName => "Softmax";
 
-        /// <summary>Whether the logits get a learnable bias b per class. Default: false.</summary>
+        /// <summary>Whether the logits get a learnable bias b per class (not with <see cref="ClassifierOptions.SampleRate"/> below 1). Default: false.</summary>
         [LossParameter("bias")]
         public bool Bias { get; set; }
 
@@ -31,22 +30,20 @@ public sealed class SoftmaxLoss : ClassifierHead
     /// <summary>Creates the head.</summary>
     public SoftmaxLoss(Options options, int classCount, int embeddingSize,
         ScalarType dtype = ScalarType.Float32, Device? device = null)
-        : base(options, classCount, embeddingSize, 1, dtype, device)
+        : base(options, classCount, embeddingSize, dtype, device)
     {
-        if (options.Bias)
-        {
-            _bias = new Parameter(zeros(classCount, dtype: dtype, device: device), requires_grad: true);
-            register_parameter("bias", _bias);
-        }
+        if (!options.Bias) return;
+        if (options.SampleRate < 1)
+            throw new ArgumentException("A softmax bias cannot be combined with class sampling (SampleRate < 1).", nameof(options));
+        _bias = new Parameter(zeros(classCount, dtype: dtype, device: device), requires_grad: true);
+        register_parameter("bias", _bias);
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor embeddings, Tensor labels)
+    protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
     {
-        CheckBatch(embeddings, labels);
-        using var scope = NewDisposeScope();
-        var logits = embeddings.mm(Weight.t());
+        var logits = embeddings.mm(weight.t());
         if (_bias is not null) logits = logits + _bias;
-        return CrossEntropy(logits, labels).MoveToOuterDisposeScope();
+        return CrossEntropy(logits, labels);
     }
 }

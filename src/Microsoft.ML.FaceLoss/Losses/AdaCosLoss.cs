@@ -1,0 +1,47 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.FaceLoss.Losses;
+
+/// <summary>
+/// AdaCos (Zhang et al., CVPR 2019): CE(s * cos) with no margin and no scale to tune: before each
+/// step s becomes ln(B) / cos(min(pi/4, theta_med)), B the mean over samples of the summed
+/// exp(s cos) of the non-target classes, theta_med the lower median target angle. State:
+/// <c>scale</c>, starting at sqrt(2) ln(C - 1).
+/// </summary>
+public sealed class AdaCosLoss : ClassifierHead
+{
+    /// <summary>The options of <see cref="AdaCosLoss"/>; the head has no parameters to tune.</summary>
+    public sealed class Options : ClassifierOptions
+    {
+        /// <inheritdoc />
+        public override string HeadName => "AdaCos";
+
+        /// <inheritdoc />
+        public override FaceLossHead CreateHead(int classCount, int embeddingSize,
+            ScalarType dtype = ScalarType.Float32, Device? device = null)
+            => new AdaCosLoss(this, classCount, embeddingSize, dtype, device);
+    }
+
+    private readonly Tensor _scale;
+
+    /// <summary>Creates the head.</summary>
+    public AdaCosLoss(Options options, int classCount, int embeddingSize,
+        ScalarType dtype = ScalarType.Float32, Device? device = null)
+        : base(options, classCount, embeddingSize, dtype, device)
+        => _scale = CreateState("scale", full(Array.Empty<long>(), Math.Sqrt(2) * Math.Log(Math.Max(1, classCount - 1)), dtype, device));
+
+    /// <inheritdoc />
+    protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
+    {
+        var cosine = Cosine(embeddings, weight);
+        if (training)
+        {
+            using var noGrad = no_grad();
+            var oneHot = OneHot(labels, cosine.shape[1], ScalarType.Bool);
+            var b = where(oneHot, zeros_like(cosine), (cosine * _scale).exp()).sum() / cosine.shape[0];
+            var thetaMedian = Target(cosine, labels).clamp(-1 + 1e-7, 1 - 1e-7).acos().median();
+            _scale.copy_(b.log() / thetaMedian.clamp_max(Math.PI / 4).cos());
+        }
+        return CrossEntropy(cosine * _scale, labels);
+    }
+}
