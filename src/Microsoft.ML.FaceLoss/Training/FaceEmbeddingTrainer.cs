@@ -54,8 +54,14 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
         /// <summary>Passes over the training data. Default: 10.</summary>
         public int Epochs = 10;
 
-        /// <summary>Images per training step. Default: 64.</summary>
+        /// <summary>
+        /// Images per training step. Default: 64. Pair and triplet heads get identity-balanced
+        /// batches of BatchSize / <see cref="ImagesPerIdentity"/> identities (P) with K images each.
+        /// </summary>
         public int BatchSize = 64;
+
+        /// <summary>K, the images of one identity in a batch for pair and triplet heads, at least 2. Default: 4.</summary>
+        public int ImagesPerIdentity = 4;
 
         /// <summary>The learning rate of SGD. Default: 0.1.</summary>
         public double LearningRate = 0.1;
@@ -98,6 +104,7 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
         ArgumentOutOfRangeException.ThrowIfLessThan(o.EmbeddingSize, 1, nameof(Options.EmbeddingSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.Epochs, 1, nameof(Options.Epochs));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.BatchSize, 2, nameof(Options.BatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(o.ImagesPerIdentity, 2, nameof(Options.ImagesPerIdentity));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.InferenceBatchSize, 1, nameof(Options.InferenceBatchSize));
         if (!(o.DropoutRate >= 0 && o.DropoutRate < 1))
             throw new ArgumentOutOfRangeException(nameof(Options.DropoutRate), o.DropoutRate, "DropoutRate must lie in [0, 1).");

@@ -37,30 +37,26 @@ internal static class TrainingLoop
         using var optimizer = optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
 
         var random = new Random(seed);
-        int count = data.Count, length = data.InputLength;
-        var order = Enumerable.Range(0, count).ToArray();
-        int batchSize = Math.Min(options.BatchSize, count);
+        int length = data.InputLength;
+        var sampler = BatchSampler.For(options, data.Labels);
         var losses = new List<double>();
         long step = 0;
         var clock = Stopwatch.StartNew();
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
-            random.Shuffle(order);
             network.Module.train();
             head.train();
             double sum = 0;
             int steps = 0;
-            for (int start = 0; start < count; start += batchSize)
+            foreach (var batch in sampler.Epoch(random))
             {
-                int size = Math.Min(batchSize, count - start);
-                if (size < 2) break; // batch normalisation needs two samples
+                int size = batch.Length;
                 var pixels = new float[size * length];
                 var labels = new long[size];
                 for (int i = 0; i < size; i++)
                 {
-                    int row = order[start + i];
-                    Array.Copy(data.Pixels, (long)row * length, pixels, (long)i * length, length);
-                    labels[i] = data.Labels[row];
+                    Array.Copy(data.Pixels, (long)batch[i] * length, pixels, (long)i * length, length);
+                    labels[i] = data.Labels[batch[i]];
                 }
 
                 using var scope = NewDisposeScope();

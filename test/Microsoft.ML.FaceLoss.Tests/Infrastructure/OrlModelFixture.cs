@@ -26,7 +26,16 @@ public sealed class OrlModelFixture : IDisposable
             }));
         Model = pipeline.Fit(training);
         TrainingSchema = training.Schema;
+        var preprocessing = Orl.Preprocessing(Ml).Fit(training);
+        PreprocessedTraining = Ml.Data.Cache(preprocessing.Transform(training));
+        PreprocessedUnseen = Ml.Data.Cache(preprocessing.Transform(Unseen));
     }
+
+    /// <summary>s1..s30 with Features (1 x 56 x 46 grey pixels in [-1, 1]) computed once.</summary>
+    public IDataView PreprocessedTraining { get; } = null!;
+
+    /// <summary>s31..s40 with Features computed once.</summary>
+    public IDataView PreprocessedUnseen { get; } = null!;
 
     public MLContext Ml { get; } = new(seed: 1);
 
