@@ -27,10 +27,10 @@ public sealed class LossOptionsTests
         var options = FaceLossHeads.CreateOptions("arcface");
         options.SetParameter("scale", 32);
         options.SetParameter("easy_margin", true);
-        Assert.Equal(new[] { "scale", "margin", "easy_margin" }, options.GetParameters().Select(p => p.Key));
+        Assert.Equal(new[] { "scale", "margin", "easy_margin", "sample_rate" }, options.GetParameters().Select(p => p.Key));
         var arcFace = Assert.IsType<ArcFaceLoss.Options>(options);
         Assert.Equal((32.0, true), (arcFace.Scale, arcFace.EasyMargin));
-        Assert.Equal("ArcFace(scale=32, margin=0.5, easy_margin=true)", options.ToString());
+        Assert.Equal("ArcFace(scale=32, margin=0.5, easy_margin=true, sample_rate=1)", options.ToString());
     }
 
     [Fact]
