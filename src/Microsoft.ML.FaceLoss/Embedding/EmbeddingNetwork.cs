@@ -6,7 +6,8 @@ namespace Microsoft.ML.FaceLoss.Embedding;
 
 /// <summary>What defines an embedding network: the backbone, its input and its output.</summary>
 internal sealed record EmbeddingNetworkConfig(
-    FaceBackbone Backbone, int Channels, int Height, int Width, int EmbeddingSize, int BaseWidth, double DropoutRate)
+    FaceBackbone Backbone, int Channels, int Height, int Width, int EmbeddingSize, int BaseWidth, double DropoutRate,
+    int StemStride = 0, string? CustomType = null, string? CustomSettings = null)
 {
     /// <summary>The number of values of one input image, C x H x W.</summary>
     public int InputLength => Channels * Height * Width;
@@ -20,16 +21,35 @@ internal sealed record EmbeddingNetworkConfig(
         writer.Write(EmbeddingSize);
         writer.Write(BaseWidth);
         writer.Write(DropoutRate);
+        writer.Write(StemStride);
+        writer.Write(CustomType ?? "");
+        writer.Write(CustomSettings ?? "");
     }
 
     public static EmbeddingNetworkConfig Read(BinaryReader reader)
     {
         var config = new EmbeddingNetworkConfig((FaceBackbone)reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
-            reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble());
+            reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32(),
+            NullIfEmpty(reader.ReadString()), NullIfEmpty(reader.ReadString()));
         if (!Enum.IsDefined(config.Backbone) || config.Channels < 1 || config.Height < 1 || config.Width < 1
-            || config.EmbeddingSize < 1 || config.BaseWidth < 1 || !(config.DropoutRate >= 0 && config.DropoutRate < 1))
+            || config.EmbeddingSize < 1 || config.BaseWidth < 0 || !(config.DropoutRate >= 0 && config.DropoutRate < 1)
+            || (config.Backbone == FaceBackbone.Custom) != (config.CustomType is not null))
             throw new InvalidDataException($"The embedding network description is invalid: {config}.");
         return config;
+    }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    /// <summary>Makes the custom backbone's factory again from its saved type name and settings.</summary>
+    public BackboneFactory? CreateCustomFactory()
+    {
+        if (CustomType is null) return null;
+        var type = Type.GetType(CustomType, throwOnError: false)
+            ?? throw new InvalidDataException($"The model's custom backbone type '{CustomType}' cannot be found; reference its assembly in the application that loads the model.");
+        if (Activator.CreateInstance(type) is not BackboneFactory factory)
+            throw new InvalidDataException($"The model's custom backbone type '{CustomType}' is not a BackboneFactory.");
+        factory.Settings = CustomSettings ?? "";
+        return factory;
     }
 }
 
@@ -52,9 +72,9 @@ internal sealed class EmbeddingNetwork : IDisposable
     public nn.Module<Tensor, Tensor> Module { get; }
 
     /// <summary>Makes a network with freshly initialised weights (from torch's global generator).</summary>
-    public static EmbeddingNetwork Create(EmbeddingNetworkConfig config)
-        => new(config, BackboneFactory.Create(config.Backbone, config.Channels, config.Height, config.Width,
-            config.EmbeddingSize, config.BaseWidth, config.DropoutRate));
+    public static EmbeddingNetwork Create(EmbeddingNetworkConfig config, BackboneFactory? custom = null)
+        => new(config, BackboneCatalog.Create(config.Backbone, config.Channels, config.Height, config.Width,
+            config.EmbeddingSize, config.BaseWidth, config.DropoutRate, config.StemStride, custom ?? config.CreateCustomFactory()));
 
     /// <summary>
     /// Embeds <paramref name="count"/> images stored one after another in <paramref name="pixels"/>

@@ -98,8 +98,11 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
 
     internal FaceLossOptions? TrainedWithInternal => _trainedWith;
 
+    /// <summary>What each training epoch achieved (loss, validation figures), in order; empty for a transformer loaded from a file.</summary>
+    public IReadOnlyList<Training.EpochSummary> TrainingHistory { get; internal init; } = Array.Empty<Training.EpochSummary>();
+
     /// <summary>The mean training loss of each epoch, in order; empty for a transformer loaded from a file.</summary>
-    public IReadOnlyList<double> EpochLosses { get; internal init; } = Array.Empty<double>();
+    public IReadOnlyList<double> EpochLosses => TrainingHistory.Select(e => e.Loss).ToList();
 
     /// <summary>Finds the feature column and checks its type; returns its index.</summary>
     internal int CheckFeatureColumn(DataViewSchema schema)

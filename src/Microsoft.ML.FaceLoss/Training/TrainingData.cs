@@ -2,10 +2,10 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.FaceLoss.Training;
 
-/// <summary>The training rows, read once from the data view into memory: pixels and 0-based labels.</summary>
+/// <summary>Rows read once from a data view into memory: pixels and 0-based labels.</summary>
 internal sealed class TrainingData
 {
-    private TrainingData(float[] pixels, int[] labels, int inputLength, int classCount)
+    public TrainingData(float[] pixels, int[] labels, int inputLength, int classCount)
     {
         Pixels = pixels;
         Labels = labels;
@@ -42,19 +42,52 @@ internal sealed class TrainingData
             if (key == 0)
                 throw new InvalidOperationException($"Row {cursor.Position} has a missing label (key value 0) in column '{label.Name}'. Remove rows without an identity, or map every identity to a key with MapValueToKey.");
             getFeatures(ref buffer);
-            if (buffer.Length != inputLength)
-                throw new InvalidOperationException($"Row {cursor.Position} of column '{feature.Name}' has {buffer.Length} values; {inputLength} expected.");
-            buffer.CopyTo(row);
-            for (int i = 0; i < row.Length; i++)
-            {
-                if (!float.IsFinite(row[i]))
-                    throw new InvalidOperationException($"Row {cursor.Position} of column '{feature.Name}' holds a non-finite value ({row[i]}) at index {i}. Check the image and the pixel scaling (ExtractPixels scaleImage/offsetImage).");
-            }
+            CopyRow(buffer, row, cursor.Position, feature.Name);
             pixels.AddRange(row);
             labels.Add((int)key - 1);
         }
         if (labels.Count == 0)
             throw new InvalidOperationException("The training data has no rows.");
         return new TrainingData(pixels.ToArray(), labels.ToArray(), inputLength, classCount);
+    }
+
+    /// <summary>Copies one feature vector, refusing a wrong length and non-finite values with the row and column named.</summary>
+    public static void CopyRow(in VBuffer<float> source, Span<float> destination, long row, string column)
+    {
+        if (source.Length != destination.Length)
+            throw new InvalidOperationException($"Row {row} of column '{column}' has {source.Length} values; {destination.Length} expected.");
+        source.CopyTo(destination);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            if (!float.IsFinite(destination[i]))
+                throw new InvalidOperationException($"Row {row} of column '{column}' holds a non-finite value ({destination[i]}) at index {i}. Check the image and the pixel scaling (ExtractPixels scaleImage/offsetImage).");
+        }
+    }
+
+    /// <summary>
+    /// Splits off a share of the identities (seeded) as validation data; the remaining identities are
+    /// renumbered 0..C'-1. Returns the training part, the validation part, and the training label of
+    /// each original label (-1 for held-out identities).
+    /// </summary>
+    public (TrainingData Training, TrainingData Validation, int[] LabelMap) HoldOutIdentities(double fraction, int seed)
+    {
+        var identities = Labels.Distinct().Order().ToArray();
+        new Random(seed).Shuffle(identities);
+        int heldOut = Math.Clamp((int)Math.Round(fraction * identities.Length), 2, identities.Length - 2);
+        var validationIdentities = identities.Take(heldOut).ToHashSet();
+        var map = Enumerable.Repeat(-1, ClassCount).ToArray();
+        int next = 0;
+        foreach (int identity in Labels.Distinct().Order())
+            if (!validationIdentities.Contains(identity)) map[identity] = next++;
+        return (Subset(i => map[Labels[i]] >= 0, l => map[l], next), Subset(i => map[Labels[i]] < 0, l => l, ClassCount), map);
+    }
+
+    private TrainingData Subset(Func<int, bool> keep, Func<int, int> relabel, int classCount)
+    {
+        var rows = Enumerable.Range(0, Count).Where(keep).ToArray();
+        var pixels = new float[(long)rows.Length * InputLength];
+        for (int i = 0; i < rows.Length; i++)
+            Array.Copy(Pixels, (long)rows[i] * InputLength, pixels, (long)i * InputLength, InputLength);
+        return new TrainingData(pixels, rows.Select(r => relabel(Labels[r])).ToArray(), InputLength, classCount);
     }
 }

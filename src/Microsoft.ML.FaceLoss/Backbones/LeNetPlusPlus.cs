@@ -1,0 +1,41 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.FaceLoss.Backbones;
+
+/// <summary>LeNet++ (Wen et al. 2016); see <see cref="FaceBackbone.LeNetPlusPlus"/>.</summary>
+internal sealed class LeNetPlusPlus : nn.Module<Tensor, Tensor>
+{
+    private readonly Sequential body;
+    private readonly Linear fc;
+
+    public LeNetPlusPlus(int channels, int height, int width, int embeddingSize, int baseWidth) : base(nameof(LeNetPlusPlus))
+    {
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        long input = channels, h = height, w = width;
+        for (int stage = 0; stage < 3; stage++)
+        {
+            long output = (long)baseWidth << stage;
+            for (int i = 0; i < 2; i++)
+            {
+                layers.Add(($"conv{stage + 1}_{i + 1}", nn.Conv2d(input, output, 5, stride: 1, padding: 2)));
+                layers.Add(($"prelu{stage + 1}_{i + 1}", nn.PReLU(output, 0.25)));
+                input = output;
+            }
+            layers.Add(($"pool{stage + 1}", nn.MaxPool2d(2, 2)));
+            h /= 2;
+            w /= 2;
+        }
+        if (h < 1 || w < 1) throw new ArgumentOutOfRangeException(nameof(height), $"LeNet++ needs at least 8 x 8 pixels, got {height} x {width}.");
+        body = nn.Sequential(layers);
+        fc = nn.Linear(input * h * w, embeddingSize);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return fc.forward(body.forward(input).flatten(1)).MoveToOuterDisposeScope();
+    }
+}
