@@ -16,21 +16,23 @@ internal abstract class BatchSampler
 /// <summary>Shuffles all rows each epoch and cuts them into batches; a last batch of one row is dropped (batch normalisation needs two).</summary>
 internal sealed class ShuffledSampler : BatchSampler
 {
-    private readonly int[] _order;
+    private readonly int _count;
     private readonly int _batchSize;
 
     public ShuffledSampler(int count, int batchSize)
     {
-        _order = Enumerable.Range(0, count).ToArray();
+        _count = count;
         _batchSize = Math.Min(batchSize, count);
     }
 
     public override List<int[]> Epoch(Random random)
     {
-        random.Shuffle(_order);
+        // From the same start every epoch: an epoch's batches depend on its generator only, so a resumed run repeats them.
+        var order = Enumerable.Range(0, _count).ToArray();
+        random.Shuffle(order);
         var batches = new List<int[]>();
-        for (int start = 0; start + 2 <= _order.Length; start += _batchSize)
-            batches.Add(_order.AsSpan(start, Math.Min(_batchSize, _order.Length - start)).ToArray());
+        for (int start = 0; start + 2 <= order.Length; start += _batchSize)
+            batches.Add(order.AsSpan(start, Math.Min(_batchSize, order.Length - start)).ToArray());
         return batches;
     }
 }

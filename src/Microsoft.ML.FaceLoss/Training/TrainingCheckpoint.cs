@@ -27,6 +27,7 @@ internal sealed class TrainingCheckpoint
 
     public int EpochSteps { get; init; }
 
+    /// <summary>Whether early stopping ended the run.</summary>
     public bool Finished { get; init; }
 
     public double BestValidationAccuracy { get; init; } = double.NegativeInfinity;

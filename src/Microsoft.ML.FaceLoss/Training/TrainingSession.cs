@@ -125,7 +125,7 @@ internal sealed class TrainingSession
                 $", {clock.Elapsed.TotalSeconds:F1} s.");
             bool stop = o.EarlyStoppingPatience > 0 && state.EpochsWithoutImprovement >= o.EarlyStoppingPatience;
             if (stop) _log($"Early stopping: no better validation accuracy for {state.EpochsWithoutImprovement} epochs.");
-            state.Finished = epoch == o.Epochs || stop;
+            state.Finished = stop; // a run that ended by its epoch count continues when more epochs are asked
             if (o.CheckpointFolder is not null) Save(state, network, head, warmupHead, optimizer);
         }
 
