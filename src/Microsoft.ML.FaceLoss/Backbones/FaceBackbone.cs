@@ -27,8 +27,8 @@ public enum FaceBackbone
     /// IResNet-50 (layers 3-4-14-3), the ArcFace backbone: a 3x3 stem, then BN-Conv-BN-PReLU-Conv-BN
     /// residual units with the stride in the second convolution and widths w, 2w, 4w, 8w (w = 64),
     /// then the BN-Dropout-FC-BN neck. The stem has stride 1 for inputs of 96 pixels and more (112 x
-    /// 112: stages end at 56, 28, 14, 7) and stride 2 below, the first stage then keeping its
-    /// resolution (64 x 64: stages at 32, 16, 8, 4, a quarter of the cost); see
+    /// 112: the stages run at 112, 56, 28, 14 and end at 7 x 7) and stride 2 below (64 x 64: the
+    /// stages run at 32, 16, 8, 4 and end at 2 x 2, about a quarter of the stride-1 cost); see
     /// <c>FaceEmbeddingTrainer.Options.StemStride</c>.
     /// </summary>
     IResNet50 = 4,

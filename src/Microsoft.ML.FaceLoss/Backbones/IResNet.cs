@@ -27,9 +27,8 @@ internal sealed class IResNet : nn.Module<Tensor, Tensor>
             long output = (long)baseWidth << stage;
             for (int block = 0; block < blocks[stage]; block++)
             {
-                // A stride-2 stem already halved the input: the first stage then keeps its resolution,
-                // so 64 x 64 runs its stages at 32/16/8/4 and ends, like 112 x 112 at 7 x 7, at H / 16.
-                long blockStride = block == 0 && !(stage == 0 && stride == 2) ? 2 : 1;
+                // As insightface: every stage halves the resolution in its first block's second convolution.
+                long blockStride = block == 0 ? 2 : 1;
                 stages.Add(($"layer{stage + 1}_{block}", new IBasicBlock(input, output, blockStride)));
                 input = output;
                 if (blockStride == 2) { h = BackboneCatalog.Down(h, 2); w = BackboneCatalog.Down(w, 2); }

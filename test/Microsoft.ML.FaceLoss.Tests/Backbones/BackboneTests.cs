@@ -50,10 +50,10 @@ public sealed class BackboneTests
     [Fact]
     public void IResNetStemStrideFollowsTheInputSize()
     {
-        // At 64 x 64 the stem has stride 2 (stages at 32/16/8/4): the neck's FC sees 8w x 4 x 4.
+        // At 64 x 64 the stem has stride 2 (stages run at 32/16/8/4): the neck's FC sees 8w x 2 x 2.
         using var small = Make(FaceBackbone.IResNet18, 3, 64, 128, width: 8);
         var fc = small.named_parameters().Single(p => p.name.EndsWith("fc.weight")).parameter;
-        Assert.Equal(new long[] { 128, 64 * 4 * 4 }, fc.shape);
+        Assert.Equal(new long[] { 128, 64 * 2 * 2 }, fc.shape);
         // At 112 x 112 stride 1 (56/28/14/7): 8w x 7 x 7.
         using var large = Make(FaceBackbone.IResNet18, 3, 112, 128, width: 8);
         var fcLarge = large.named_parameters().Single(p => p.name.EndsWith("fc.weight")).parameter;
