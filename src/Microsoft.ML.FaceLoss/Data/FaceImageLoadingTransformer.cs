@@ -36,13 +36,13 @@ public sealed class FaceImageLoadingTransformer : ITransformer
 
     /// <inheritdoc />
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
-        => AppendedColumnDataView.AppendedSchema(inputSchema, new Source(this, inputSchema));
+        => AppendedColumnsDataView.AppendedSchema(inputSchema, new Source(this, inputSchema));
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => new AppendedColumnDataView(input, new Source(this, input.Schema));
+    public IDataView Transform(IDataView input) => new AppendedColumnsDataView(input, new Source(this, input.Schema));
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new AppendedColumnRowMapper(inputSchema, new Source(this, inputSchema));
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new AppendedColumnsRowMapper(inputSchema, new Source(this, inputSchema));
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ImageLoadingTransformerPersistence.Save(ctx, this);
 
@@ -71,7 +71,7 @@ public sealed class FaceImageLoadingTransformer : ITransformer
         return column.Index;
     }
 
-    private sealed class Source : IAppendedColumnSource
+    private sealed class Source : IAppendedColumnsSource
     {
         private readonly FaceImageLoadingTransformer _parent;
         private readonly int _pathIndex;
@@ -80,20 +80,19 @@ public sealed class FaceImageLoadingTransformer : ITransformer
         {
             _parent = parent;
             _pathIndex = parent.CheckInputColumn(inputSchema);
+            Columns = new[] { new DataViewSchema.DetachedColumn(parent.OutputColumnName, new ImageDataViewType()) };
         }
 
-        public string Name => _parent.OutputColumnName;
-
-        public DataViewType Type { get; } = new ImageDataViewType();
+        public IReadOnlyList<DataViewSchema.DetachedColumn> Columns { get; }
 
         public bool ReadsThroughOwnCursor => false;
 
         public IEnumerable<DataViewSchema.Column> Dependencies(DataViewSchema inputSchema) => new[] { inputSchema[_pathIndex] };
 
-        public Delegate MakeCursorGetter(IDataView input, AppendedColumnCursor cursor, int? seed, ICollection<IDisposable> resources)
-            => MakeRowGetter(cursor.Input);
+        public Func<int, Delegate> MakeCursorGetters(IDataView input, AppendedColumnsCursor cursor, int? seed, ICollection<IDisposable> resources)
+            => MakeRowGetters(cursor.Input);
 
-        public Delegate MakeRowGetter(DataViewRow input)
+        public Func<int, Delegate> MakeRowGetters(DataViewRow input)
         {
             var getPath = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[_pathIndex]);
             ReadOnlyMemory<char> path = default;
@@ -107,7 +106,7 @@ public sealed class FaceImageLoadingTransformer : ITransformer
                 if (_parent.ImageFolder is not null) file = Path.Combine(_parent.ImageFolder, file);
                 image = LoadImage(file);
             };
-            return getter;
+            return _ => getter;
         }
     }
 }

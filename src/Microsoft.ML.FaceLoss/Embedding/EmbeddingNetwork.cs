@@ -80,7 +80,11 @@ internal sealed class EmbeddingNetwork : IDisposable
     /// Embeds <paramref name="count"/> images stored one after another in <paramref name="pixels"/>
     /// (C x H x W values each) and writes count x D normalized values to <paramref name="embeddings"/>.
     /// </summary>
-    public void Embed(ReadOnlySpan<float> pixels, int count, Span<float> embeddings)
+    /// <param name="pixels">The images, one after another.</param>
+    /// <param name="count">The number of images.</param>
+    /// <param name="embeddings">Receives count x D values.</param>
+    /// <param name="flipTest">Whether to embed normalize(f(x) + f(mirror(x))) instead of normalize(f(x)).</param>
+    public void Embed(ReadOnlySpan<float> pixels, int count, Span<float> embeddings, bool flipTest = false)
     {
         int length = Config.InputLength, size = Config.EmbeddingSize;
         if (pixels.Length < count * length || embeddings.Length < count * size)
@@ -92,7 +96,9 @@ internal sealed class EmbeddingNetwork : IDisposable
             using var noGrad = no_grad();
             Module.eval();
             var batch = tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width });
-            var output = nn.functional.normalize(Module.forward(batch), p: 2, dim: 1).contiguous();
+            var features = Module.forward(batch);
+            if (flipTest) features = features + Module.forward(batch.flip(3));
+            var output = nn.functional.normalize(features, p: 2, dim: 1).contiguous();
             output.data<float>().CopyTo(embeddings.Slice(0, count * size));
         }
     }

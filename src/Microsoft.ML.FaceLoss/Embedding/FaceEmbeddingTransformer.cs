@@ -19,7 +19,7 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
     private readonly FaceLossOptions? _trainedWith;
 
     internal FaceEmbeddingTransformer(string featureColumnName, string outputColumnName, EmbeddingNetwork network,
-        FaceLossOptions? trainedWith, int inferenceBatchSize)
+        FaceLossOptions? trainedWith, int inferenceBatchSize, bool flipTest = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(featureColumnName);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
@@ -29,6 +29,7 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
         Network = network;
         _trainedWith = trainedWith?.Clone();
         InferenceBatchSize = inferenceBatchSize;
+        FlipTest = flipTest;
     }
 
     /// <summary>The input column: a known-size vector of <see cref="float"/> with C x H x W values, planar, as <c>ExtractPixels</c> writes it.</summary>
@@ -55,6 +56,26 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
     /// <summary>How many rows one forward pass embeds when transforming a data view.</summary>
     public int InferenceBatchSize { get; }
 
+    /// <summary>
+    /// Whether each image is embedded with its mirror image: normalize(f(x) + f(flip(x))), the
+    /// insightface evaluation convention ("flip test"). Default: false.
+    /// </summary>
+    public bool FlipTest { get; }
+
+    /// <summary>
+    /// A transformer with the same network that reads <paramref name="featureColumnName"/> and writes
+    /// <paramref name="outputColumnName"/>, for example to embed the second image column of pairs;
+    /// <paramref name="flipTest"/> null keeps <see cref="FlipTest"/>. The network is shared: it lives
+    /// as long as this transformer, which disposes it.
+    /// </summary>
+    public FaceEmbeddingTransformer WithColumns(string featureColumnName, string outputColumnName, bool? flipTest = null)
+        => new(featureColumnName, outputColumnName, Network, _trainedWith, InferenceBatchSize, flipTest ?? FlipTest) { _sharesNetwork = true };
+
+    /// <summary>This transformer with the flip test on or off.</summary>
+    public FaceEmbeddingTransformer WithFlipTest(bool flipTest = true) => WithColumns(FeatureColumnName, OutputColumnName, flipTest);
+
+    private bool _sharesNetwork;
+
     /// <summary>The loss head (name and parameters) that trained the network, or null when unknown.</summary>
     public FaceLossOptions? TrainedWith => _trainedWith?.Clone();
 
@@ -67,18 +88,18 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
 
     /// <inheritdoc />
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
-        => AppendedColumnDataView.AppendedSchema(inputSchema, new EmbeddingColumnSource(this, inputSchema));
+        => AppendedColumnsDataView.AppendedSchema(inputSchema, new EmbeddingColumnSource(this, inputSchema));
 
     /// <inheritdoc />
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new AppendedColumnDataView(input, new EmbeddingColumnSource(this, input.Schema));
+        return new AppendedColumnsDataView(input, new EmbeddingColumnSource(this, input.Schema));
     }
 
     /// <inheritdoc />
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
-        => new AppendedColumnRowMapper(inputSchema, new EmbeddingColumnSource(this, inputSchema));
+        => new AppendedColumnsRowMapper(inputSchema, new EmbeddingColumnSource(this, inputSchema));
 
     /// <summary>Embeds one image given as C x H x W planar values; returns the L2-normalized embedding.</summary>
     public float[] Embed(ReadOnlySpan<float> pixels)
@@ -87,14 +108,17 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
             throw new ArgumentException($"An image must have {InputLength} values (C x H x W = {ImageChannels} x {ImageHeight} x {ImageWidth}), got {pixels.Length}.", nameof(pixels));
         CheckFinite(pixels, 0);
         var embedding = new float[EmbeddingSize];
-        Network.Embed(pixels, 1, embedding);
+        Network.Embed(pixels, 1, embedding, FlipTest);
         return embedding;
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => EmbeddingTransformerPersistence.Save(ctx, this);
 
-    /// <summary>Releases the network's native memory.</summary>
-    public void Dispose() => Network.Dispose();
+    /// <summary>Releases the network's native memory (unless this transformer shares another's network, see <see cref="WithColumns"/>).</summary>
+    public void Dispose()
+    {
+        if (!_sharesNetwork) Network.Dispose();
+    }
 
     internal FaceLossOptions? TrainedWithInternal => _trainedWith;
 

@@ -34,11 +34,12 @@ internal static class EmbeddingTransformerPersistence
         ctx.CheckAtModel();
         ctx.SetVersionInfo(Version);
         // *** Binary format ***
-        // string: feature column; string: output column; int: inference batch size
+        // string: feature column; string: output column; int: inference batch size; bool: flip test
         // stream FaceEmbeddingNetwork.bin: ModelStreamFormat { loss options; network config; weights }
         ctx.SaveNonEmptyString(transformer.FeatureColumnName);
         ctx.SaveNonEmptyString(transformer.OutputColumnName);
         ctx.Writer.Write(transformer.InferenceBatchSize);
+        ctx.Writer.Write(transformer.FlipTest);
         ctx.SaveBinaryStream(NetworkStream, writer => ModelStreamFormat.Write(writer, NetworkFormatVersion, payload =>
         {
             LossOptionsSerializer.Write(payload, transformer.TrainedWithInternal);
@@ -55,12 +56,13 @@ internal static class EmbeddingTransformerPersistence
         string feature = ctx.LoadNonEmptyString();
         string output = ctx.LoadNonEmptyString();
         int batchSize = ctx.Reader.ReadInt32();
+        bool flipTest = ctx.Reader.ReadBoolean();
         (Losses.FaceLossOptions? Loss, EmbeddingNetwork Network)? loaded = null;
         bool found = ctx.TryLoadBinaryStream(NetworkStream, reader =>
             loaded = ModelStreamFormat.Read(reader, "face embedding network", NetworkFormatVersion,
                 (payload, _) => (LossOptionsSerializer.Read(payload), EmbeddingNetwork.Read(payload))));
         if (!found || loaded is null)
             throw new InvalidDataException($"The model has no '{NetworkStream}' stream for its face embedding transformer; the file is incomplete.");
-        return new FaceEmbeddingTransformer(feature, output, loaded.Value.Network, loaded.Value.Loss, batchSize);
+        return new FaceEmbeddingTransformer(feature, output, loaded.Value.Network, loaded.Value.Loss, batchSize, flipTest);
     }
 }

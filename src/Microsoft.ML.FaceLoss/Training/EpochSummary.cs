@@ -10,12 +10,13 @@ public sealed class EpochSummary
     public double Loss { get; init; }
 
     /// <summary>
-    /// The best balanced verification accuracy ((TAR + TRR) / 2 at the best threshold) over all pairs
-    /// of the validation images of identities not trained on; null without validation data.
+    /// The 10-fold verification accuracy (LFW protocol, folds stratified) of the validation images of
+    /// identities not trained on: every same-identity pair and as many different-identity pairs (a
+    /// seeded sample), so chance is 50%; null without validation data.
     /// </summary>
     public double? ValidationAccuracy { get; init; }
 
-    /// <summary>The all-pairs verification AUC of the validation images; null without validation data.</summary>
+    /// <summary>The verification AUC of the same validation pairs; null without validation data.</summary>
     public double? ValidationAuc { get; init; }
 
     /// <summary>

@@ -181,6 +181,9 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
 
         /// <summary>Images per forward pass when the trained transformer embeds a data view. Default: 64.</summary>
         public int InferenceBatchSize = 64;
+
+        /// <summary>Whether the trained transformer embeds each image with its mirror image (the flip test). Default: false.</summary>
+        public bool FlipTest;
     }
 
     private readonly IHost _host;
@@ -273,7 +276,7 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
         using var threads = TorchRuntime.UseThreads(_options.NumberOfThreads);
         var session = new TrainingSession(_options, config, classCount, seed, device, Log);
         var (network, history) = session.Run(source, validation);
-        return new FaceEmbeddingTransformer(_options.FeatureColumnName, _options.OutputColumnName, network, _options.Loss, _options.InferenceBatchSize)
+        return new FaceEmbeddingTransformer(_options.FeatureColumnName, _options.OutputColumnName, network, _options.Loss, _options.InferenceBatchSize, _options.FlipTest)
         {
             TrainingHistory = history,
         };

@@ -215,8 +215,14 @@ internal sealed class TrainingSession
         }
         network.Module.train();
         head.train();
-        var (auc, accuracy, _) = PairMetrics.AllPairs(embeddings, rows.Select(r => validation.Labels[r]).ToList());
-        return (accuracy, auc, loss);
+        var (scores, same) = PairScoreMath.AllPairs(embeddings, rows.Select(r => validation.Labels[r]).ToList());
+        // Every same pair and as many different pairs (a seeded sample), so that chance is 50%.
+        var sameRows = Enumerable.Range(0, scores.Count).Where(i => same[i]).ToList();
+        var differentRows = Enumerable.Range(0, scores.Count).Where(i => !same[i]).ToArray();
+        new Random(_seed).Shuffle(differentRows);
+        var chosen = sameRows.Concat(differentRows.Take(Math.Max(sameRows.Count, 10))).Order().ToList();
+        var metrics = VerificationMetrics.Compute(chosen.Select(i => scores[i]).ToList(), chosen.Select(i => same[i]).ToList(), folds: null, foldCount: 10);
+        return (metrics.Accuracy, metrics.Auc, loss);
     }
 
     /// <summary>The pair or triplet head's mean loss on identity-balanced batches of the validation images.</summary>

@@ -3,39 +3,44 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.FaceLoss.DataViews;
 
 /// <summary>
-/// A row (or cursor) that shows every column of an input row and one column more, computed by a
-/// getter. Column indices 0..n-1 are the input's, index n is the added column.
+/// A row (or cursor) that shows every column of an input row and the columns a source adds.
+/// Indices below the input's column count are the input's; the added columns follow.
 /// </summary>
-internal sealed class AppendedColumnCursor : DataViewRowCursor
+internal sealed class AppendedColumnsCursor : DataViewRowCursor
 {
     private readonly DataViewRow _input;
     private readonly DataViewRowCursor? _inputCursor;
-    private readonly Func<AppendedColumnCursor, Delegate>? _makeGetter;
-    private readonly IDisposable? _ownedResources;
+    private readonly bool[] _active;
+    private readonly Func<AppendedColumnsCursor, Func<int, Delegate>> _makeGetters;
     private readonly bool _ownsInput;
-    private Delegate? _getter;
+    private readonly IDisposable? _ownedResources;
+    private readonly Delegate?[] _getters;
+    private Func<int, Delegate>? _factory;
     private bool _disposed;
 
     /// <param name="input">The input row or cursor.</param>
-    /// <param name="schema">The input schema plus the added column, last.</param>
-    /// <param name="makeGetter">Makes the added column's getter (a <c>ValueGetter&lt;T&gt;</c>); null when the column is inactive.</param>
+    /// <param name="schema">The input schema followed by the added columns.</param>
+    /// <param name="active">Which added columns are active.</param>
+    /// <param name="makeGetters">Makes the added columns' getter factory, once, when a first getter is asked for.</param>
     /// <param name="ownsInput">Whether disposing this row disposes the input (true for cursors this library opened).</param>
     /// <param name="ownedResources">Disposed with this row, for example a side cursor.</param>
-    public AppendedColumnCursor(DataViewRow input, DataViewSchema schema, Func<AppendedColumnCursor, Delegate>? makeGetter,
-        bool ownsInput, IDisposable? ownedResources = null)
+    public AppendedColumnsCursor(DataViewRow input, DataViewSchema schema, bool[] active,
+        Func<AppendedColumnsCursor, Func<int, Delegate>> makeGetters, bool ownsInput, IDisposable? ownedResources = null)
     {
         _input = input;
         _inputCursor = input as DataViewRowCursor;
-        _ownsInput = ownsInput;
         Schema = schema;
-        _makeGetter = makeGetter;
+        _active = active;
+        _makeGetters = makeGetters;
+        _ownsInput = ownsInput;
         _ownedResources = ownedResources;
+        _getters = new Delegate?[active.Length];
     }
 
     /// <summary>The input row this row extends.</summary>
     public DataViewRow Input => _input;
 
-    private int AddedIndex => Schema.Count - 1;
+    private int InputCount => Schema.Count - _active.Length;
 
     public override DataViewSchema Schema { get; }
 
@@ -49,16 +54,18 @@ internal sealed class AppendedColumnCursor : DataViewRowCursor
     public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
 
     public override bool IsColumnActive(DataViewSchema.Column column)
-        => column.Index == AddedIndex ? _makeGetter is not null : _input.IsColumnActive(_input.Schema[column.Index]);
+        => column.Index >= InputCount ? _active[column.Index - InputCount] : _input.IsColumnActive(_input.Schema[column.Index]);
 
     public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
     {
-        if (column.Index != AddedIndex)
+        if (column.Index < InputCount)
             return _input.GetGetter<TValue>(_input.Schema[column.Index]);
-        if (_makeGetter is null)
+        int added = column.Index - InputCount;
+        if (!_active[added])
             throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor; request it when the cursor is made.");
-        _getter ??= _makeGetter(this);
-        return _getter as ValueGetter<TValue>
+        _factory ??= _makeGetters(this);
+        _getters[added] ??= _factory(added);
+        return _getters[added] as ValueGetter<TValue>
             ?? throw new InvalidOperationException($"Column '{column.Name}' holds values of type {column.Type}; a getter of {typeof(TValue).Name} was requested.");
     }
 
