@@ -70,7 +70,7 @@ public static class ProtocolReaders
         for (int i = 0; i < lines.Count; i++)
         {
             var t = lines[i].Split(',').Select(s => s.Trim()).ToArray();
-            if (i == 0 && t.Length >= 3 && !TryParseSame(t[2], out _)) continue; // header
+            if (i == 0 && IsHeader(t)) continue;
             if (t.Length is < 3 or > 4 || !TryParseSame(t[2], out bool same))
                 throw new InvalidDataException($"'{csvFile}' line {i + 1}: expected 'path1,path2,same[,fold]', got '{lines[i]}'.");
             if (hasFolds is not null && hasFolds != (t.Length == 4))
@@ -132,6 +132,11 @@ public static class ProtocolReaders
     private static int Int(string text, string file, int line)
         => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value
             : throw new InvalidDataException($"'{file}' line {line}: '{text}' is not a number.");
+
+    // A header names its columns: a third field that is no "same" value, or a fold field that is no number.
+    private static bool IsHeader(string[] fields)
+        => fields.Length >= 3 && (!TryParseSame(fields[2], out _) || (fields.Length == 4 && !int.TryParse(fields[3], out _))
+            || fields[0].Equals("path1", StringComparison.OrdinalIgnoreCase));
 
     private static bool TryParseSame(string text, out bool same)
     {

@@ -10,10 +10,11 @@ public sealed class OrlModelFixture : IDisposable
     {
         if (!TestData.OrlAvailable) return;
         Ml = new MLContext(seed: 1);
-        var training = Orl.Load(Ml, Orl.IsTrainingSubject);
+        // Identities become keys outside the model, so the saved model needs image paths only.
+        var images = Orl.Load(Ml, Orl.IsTrainingSubject);
+        var training = Ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(images).Transform(images);
         Unseen = Orl.Load(Ml, Orl.IsUnseenSubject);
-        var pipeline = Ml.Transforms.Conversion.MapValueToKey("Label", "Identity")
-            .Append(Orl.Preprocessing(Ml))
+        var pipeline = Orl.Preprocessing(Ml)
             .Append(Ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
             {
                 EmbeddingSize = 64,
@@ -41,6 +42,7 @@ public sealed class OrlModelFixture : IDisposable
 
     public IDataView Unseen { get; } = null!;
 
+    /// <summary>ImagePath -> ... -> Embedding, trained on s1..s30.</summary>
     public TransformerChain<FaceLoss.Embedding.FaceEmbeddingTransformer> Model { get; } = null!;
 
     public DataViewSchema TrainingSchema { get; } = null!;

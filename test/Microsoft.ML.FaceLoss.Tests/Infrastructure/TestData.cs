@@ -14,6 +14,12 @@ public static class TestData
 
     public static bool OrlAvailable => File.Exists(Path.Combine(OrlRoot, "s1", "1.pgm"));
 
+    public static string LfwRoot => Path.Combine(DatasetsRoot, "lfw");
+
+    public static string LfwImages => Path.Combine(LfwRoot, "images_deepfunneled");
+
+    public static bool LfwAvailable => File.Exists(Path.Combine(LfwRoot, "pairs.txt")) && Directory.Exists(LfwImages);
+
     public static string GoldenFile { get; } =
         Environment.GetEnvironmentVariable("FACELOSS_GOLDEN") is { Length: > 0 } golden
             ? Path.GetFullPath(golden)
@@ -38,6 +44,16 @@ public sealed class OrlFactAttribute : FactAttribute
     {
         if (!TestData.OrlAvailable)
             Skip = $"The ORL faces are not at '{TestData.OrlRoot}'; set FACELOSS_DATASETS to the folder that holds orl/.";
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason, where LFW is absent.</summary>
+public sealed class LfwFactAttribute : FactAttribute
+{
+    public LfwFactAttribute()
+    {
+        if (!TestData.LfwAvailable)
+            Skip = $"LFW is not at '{TestData.LfwRoot}'; set FACELOSS_DATASETS to the folder that holds lfw/.";
     }
 }
 

@@ -1,0 +1,105 @@
+using Microsoft.ML.FaceLoss.Verification;
+
+namespace Microsoft.ML.FaceLoss.Tests.Verification;
+
+/// <summary>The verification figures against cases computed by hand.</summary>
+public sealed class VerificationMetricsTests
+{
+    private static VerificationMetrics Compute(double[] same, double[] different, int folds = 2)
+        => VerificationMetrics.Compute(same.Concat(different).ToList(), same.Select(_ => true).Concat(different.Select(_ => false)).ToList(), foldCount: folds);
+
+    [Fact]
+    public void APerfectScorerHasAucOneEerZeroAndFullAccuracy()
+    {
+        var m = Compute(new[] { 0.9, 0.8, 0.7, 0.6 }, new[] { 0.1, 0.2, 0.3, 0.4 });
+        Assert.Equal(1.0, m.Auc);
+        Assert.Equal(0.0, m.EqualErrorRate);
+        Assert.Equal(1.0, m.Accuracy);
+        Assert.Equal(0.5, m.Threshold, 10); // the midpoint between 0.4 and 0.6
+        Assert.Equal(1.0, m.TrueAcceptRate(0.25));
+    }
+
+    [Fact]
+    public void AnInvertedScorerHasAucZero() => Assert.Equal(0.0, Compute(new[] { 0.1, 0.2 }, new[] { 0.8, 0.9 }).Auc);
+
+    [Fact]
+    public void AConstantScorerHasAucOneHalfAndEerOneHalf()
+    {
+        var m = Compute(new[] { 0.5, 0.5, 0.5 }, new[] { 0.5, 0.5, 0.5 });
+        Assert.Equal(0.5, m.Auc);
+        Assert.Equal(0.5, m.EqualErrorRate);
+        Assert.Equal(new[] { (0.0, 0.0), (1.0, 1.0) }, m.Roc.Select(p => (p.FalseAcceptRate, p.TrueAcceptRate)));
+    }
+
+    [Fact]
+    public void TiesBetweenSameAndDifferentCountOneHalf()
+    {
+        // (0.7 > 0.5), (0.7 > 0.3), (0.5 > 0.3) win; (0.5 = 0.5) ties: 3.5 / 4.
+        Assert.Equal(0.875, Compute(new[] { 0.5, 0.7 }, new[] { 0.5, 0.3 }).Auc);
+    }
+
+    [Fact]
+    public void TheEerIsInterpolatedOnTheRocSegmentThatCrossesIt()
+    {
+        // ROC (0,0) (0,.5) (.5,1) (1,1): FAR = 1 - TAR half way along the tied segment, at FAR .25.
+        var m = Compute(new[] { 0.9, 0.6 }, new[] { 0.6, 0.1 });
+        Assert.Equal(0.25, m.EqualErrorRate, 10);
+        Assert.Equal(0.875, m.Auc);
+    }
+
+    [Fact]
+    public void TheEerOfASymmetricCaseIsExact()
+    {
+        // ROC points include (.25, .75): FAR = 1 - TAR = .25.
+        Assert.Equal(0.25, Compute(new[] { 0.9, 0.7, 0.5, 0.3 }, new[] { 0.8, 0.4, 0.2, 0.1 }).EqualErrorRate, 10);
+    }
+
+    [Fact]
+    public void TarAtFarIsOnlyReportedWhereThePairsAllowIt()
+    {
+        var m = Compute(Enumerable.Range(0, 20).Select(i => 0.5 + i / 100.0).ToArray(), Enumerable.Range(0, 20).Select(i => i / 100.0).ToArray());
+        Assert.Equal(1.0, m.TrueAcceptRate(1e-1));
+        Assert.Null(m.TrueAcceptRate(1e-2)); // 20 different pairs cannot measure 1 in 100
+        Assert.Null(m.TrueAcceptRate(1e-3));
+    }
+
+    [Fact]
+    public void KFoldChoosesEachThresholdOnTheOtherFolds()
+    {
+        // Stratified into 2 folds: fold 0 = {S .9, S .8, D .5, D .7}, fold 1 = {S .6, S .4, D .3, D .1}.
+        // Fold 1 alone is separable at .35, which accepts fold 0's different pairs: accuracy .5;
+        // fold 0 alone at .75, which rejects fold 1's same pairs: accuracy .5.
+        var scores = new[] { 0.9, 0.6, 0.8, 0.4, 0.5, 0.3, 0.7, 0.1 };
+        var same = new[] { true, true, true, true, false, false, false, false };
+        var m = VerificationMetrics.Compute(scores, same, foldCount: 2);
+        Assert.Equal(new[] { 0.35, 0.75 }, m.FoldThresholds.Select(t => Math.Round(t, 10)));
+        Assert.Equal(new[] { 0.5, 0.5 }, m.FoldAccuracies);
+        Assert.Equal(0.5, m.Accuracy);
+        Assert.Equal(0.0, m.AccuracyStdDev);
+    }
+
+    [Fact]
+    public void GivenFoldsAreUsedAsTheyAre()
+    {
+        var scores = new[] { 0.9, 0.6, 0.8, 0.4, 0.5, 0.3, 0.7, 0.1 };
+        var same = new[] { true, true, true, true, false, false, false, false };
+        // Folds by score halves instead: {.9 .8 .7 .6 | .5 .4 .3 .1}.
+        var folds = new[] { 7, 7, 7, 3, 3, 3, 7, 3 };
+        var m = VerificationMetrics.Compute(scores, same, folds);
+        Assert.Equal(2, m.Folds);
+        Assert.Equal(new[] { 4, 4 }, new[] { 3, 7 }.Select(f => folds.Count(x => x == f)));
+    }
+
+    [Fact]
+    public void AmongEquallyGoodThresholdsTheSmallestIsChosen()
+    {
+        // S .2, D .5, S .8: "below everything" and the midpoint .65 both get 2 of 3 right.
+        var m = VerificationMetrics.Compute(new[] { 0.2, 0.5, 0.8 }, new[] { true, false, true }, foldCount: 2);
+        Assert.Equal(0.2 - 1, m.Threshold, 10);
+        Assert.Equal(2.0 / 3, m.BestAccuracy, 10);
+    }
+
+    [Fact]
+    public void PairsOfOneClassOnlyAreRefused()
+        => Assert.Throws<ArgumentException>(() => VerificationMetrics.Compute(new[] { 0.1, 0.2 }, new[] { true, true }));
+}
