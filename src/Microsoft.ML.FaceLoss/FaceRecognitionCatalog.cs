@@ -267,6 +267,17 @@ public sealed class FaceRecognitionCatalog
             => _mlContext.Data.LoadFromEnumerable(ReadPairs(pairsFile, imageRoot).Pairs
                 .Select(p => new FacePairRow { ImagePath1 = p.ImagePath1, ImagePath2 = p.ImagePath2, IsSame = p.IsSame, Fold = p.Fold ?? -1 }).ToList());
 
+        /// <summary>
+        /// Synthetic faces (see <see cref="SyntheticFaces"/>) as a data view with the columns <c>Image</c>
+        /// (a known-size image), <c>Identity</c>, <c>IdentityIndex</c> and <c>ImageIndex</c>: data that needs no download.
+        /// </summary>
+        public IDataView LoadSyntheticFaces(SyntheticFaceOptions? options = null)
+            => SyntheticFaces.Load(_mlContext, options ?? new SyntheticFaceOptions());
+
+        /// <summary>Writes synthetic faces as PNG files, one sub-folder per identity, for <see cref="LoadImageFolder"/>; returns the number of files.</summary>
+        public int WriteSyntheticFaces(string root, SyntheticFaceOptions? options = null)
+            => SyntheticFaces.WriteFolder(root, options ?? new SyntheticFaceOptions());
+
         /// <summary>Reads an LFW people list (<c>people.txt</c> with folds, <c>peopleDevTrain.txt</c>, <c>peopleDevTest.txt</c>).</summary>
         public IReadOnlyList<FacePerson> ReadPeople(string peopleFile) => ProtocolReaders.ReadLfwPeople(peopleFile);
     }

@@ -103,6 +103,21 @@ internal sealed class EmbeddingNetwork : IDisposable
         }
     }
 
+    /// <summary>The raw (not normalized) features of <paramref name="count"/> images: the backbone's output.</summary>
+    public void Features(ReadOnlySpan<float> pixels, int count, Span<float> features)
+    {
+        int length = Config.InputLength, size = Config.EmbeddingSize;
+        var input = pixels.Slice(0, count * length).ToArray();
+        lock (_lock)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            Module.eval();
+            var output = Module.forward(tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width })).contiguous();
+            output.data<float>().CopyTo(features.Slice(0, count * size));
+        }
+    }
+
     public void Write(BinaryWriter writer)
     {
         Config.Write(writer);

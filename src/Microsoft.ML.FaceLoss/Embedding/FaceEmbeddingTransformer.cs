@@ -112,6 +112,21 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
         return embedding;
     }
 
+    /// <summary>
+    /// The backbone's raw feature vector of one image, before L2 normalization: its direction is the
+    /// embedding, its norm carries what norm-aware heads (MagFace, AdaFace) teach it, and 2-D features
+    /// (LeNet++) show the pictures of the papers.
+    /// </summary>
+    public float[] Features(ReadOnlySpan<float> pixels)
+    {
+        if (pixels.Length != InputLength)
+            throw new ArgumentException($"An image must have {InputLength} values (C x H x W = {ImageChannels} x {ImageHeight} x {ImageWidth}), got {pixels.Length}.", nameof(pixels));
+        CheckFinite(pixels, 0);
+        var features = new float[EmbeddingSize];
+        Network.Features(pixels, 1, features);
+        return features;
+    }
+
     void ICanSaveModel.Save(ModelSaveContext ctx) => EmbeddingTransformerPersistence.Save(ctx, this);
 
     /// <summary>Releases the network's native memory (unless this transformer shares another's network, see <see cref="WithColumns"/>).</summary>
