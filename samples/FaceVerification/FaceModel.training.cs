@@ -1,5 +1,8 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss;
+using Microsoft.ML.FaceLoss.Backbones;
+using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Losses;
 using Microsoft.ML.FaceLoss.Training;
 using Microsoft.ML.Transforms.Image;
@@ -8,37 +11,48 @@ namespace FaceVerification;
 
 public static partial class FaceModel
 {
-    /// <summary>How the sample trains: image size, network and head.</summary>
-    public sealed record TrainingSettings(int ImageHeight = 56, int ImageWidth = 46, bool Grey = true, int Epochs = 15,
-        int EmbeddingSize = 64, int BackboneWidth = 8, int Seed = 7);
+    /// <summary>How the sample trains: image size and colour, network, head and schedule.</summary>
+    public sealed record TrainingSettings
+    {
+        public int ImageSize { get; init; } = 48;
+        public bool Grey { get; init; }
+        public string Head { get; init; } = "CosFace";
+        public FaceBackbone Backbone { get; init; } = FaceBackbone.SmallCnn;
+        public int Epochs { get; init; } = 15;
+        public int EmbeddingSize { get; init; } = 64;
+        public int Seed { get; init; } = 7;
+    }
 
     /// <summary>
-    /// The pipeline: identity -> key, load (PGM too), resize, pixels in [-1, 1], then train an
-    /// embedding with CosFace-like margins (ArcFace with s = 16, m = 0.2 suits small data sets).
+    /// ImagePath -> image (JPEG, PNG or PGM) -> square resize -> pixels in [-1, 1] -> embedding network
+    /// trained with the chosen head. Margin heads get a scale and margin that suit small data sets.
     /// </summary>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext ml, TrainingSettings settings)
-        => ml.Transforms.Conversion.MapValueToKey("Label", "Identity")
-            .Append(ml.FaceRecognition().Transforms.LoadImages("Image", null, "ImagePath"))
-            .Append(ml.Transforms.ResizeImages("Image", settings.ImageWidth, settings.ImageHeight))
+    public static IEstimator<ITransformer> BuildPipeline(MLContext ml, TrainingSettings settings, IProgress<TrainingProgress>? progress = null)
+        => ml.FaceRecognition().Transforms.LoadImages("Image", null, "ImagePath")
+            .Append(ml.Transforms.ResizeImages("Image", settings.ImageSize, settings.ImageSize))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
                 colorsToExtract: settings.Grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
                 scaleImage: 1 / 127.5f, offsetImage: -127.5f))
             .Append(ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
             {
+                Backbone = settings.Backbone,
                 EmbeddingSize = settings.EmbeddingSize,
-                BackboneWidth = settings.BackboneWidth,
-                Loss = new ArcFaceLoss.Options { Scale = 16, Margin = 0.2 },
+                Loss = FaceLossHeads.CreateSmallDataOptions(settings.Head),
                 Epochs = settings.Epochs,
                 BatchSize = 32,
                 LearningRate = 0.05,
+                LearningRateSchedule = LearningRateSchedule.Cosine,
+                WarmupEpochs = 1,
                 Seed = settings.Seed,
+                Progress = progress,
             }));
 
-    /// <summary>Trains on <paramref name="training"/> and saves the model to <paramref name="modelPath"/>.</summary>
-    public static ITransformer Train(MLContext ml, IDataView training, TrainingSettings settings, string modelPath)
+    /// <summary>Trains on <paramref name="training"/> (ImagePath and a key-typed Label) and saves the model (ImagePath -> Embedding).</summary>
+    public static TransformerChain<FaceEmbeddingTransformer> Train(MLContext ml, IDataView training, DataViewSchema inputSchema,
+        TrainingSettings settings, string modelPath, IProgress<TrainingProgress>? progress = null)
     {
-        var model = BuildPipeline(ml, settings).Fit(training);
-        ml.FaceRecognition().SaveModel(model, training.Schema, modelPath);
+        var model = (TransformerChain<FaceEmbeddingTransformer>)BuildPipeline(ml, settings, progress).Fit(training);
+        ml.FaceRecognition().SaveModel(model, inputSchema, modelPath);
         return model;
     }
 }

@@ -38,9 +38,10 @@ public sealed class AdaCosLoss : ClassifierHead
         {
             using var noGrad = no_grad();
             var oneHot = OneHot(labels, cosine.shape[1], ScalarType.Bool);
-            var b = where(oneHot, zeros_like(cosine), (cosine * _scale).exp()).sum() / cosine.shape[0];
+            // ln B as a log-sum-exp, so that a large scale cannot overflow exp.
+            var logB = (cosine * _scale).masked_fill(oneHot, double.NegativeInfinity).flatten().logsumexp(0) - Math.Log(cosine.shape[0]);
             var thetaMedian = Target(cosine, labels).clamp(-1 + 1e-7, 1 - 1e-7).acos().median();
-            _scale.copy_(b.log() / thetaMedian.clamp_max(Math.PI / 4).cos());
+            _scale.copy_(logB / thetaMedian.clamp_max(Math.PI / 4).cos());
         }
         return CrossEntropy(cosine * _scale, labels);
     }

@@ -14,7 +14,7 @@ public abstract class ClassifierHead : FaceLossHead
 {
     private readonly double _sampleRate;
 
-    /// <summary>Creates the head and W ((C*K) x D) from N(0, 0.01^2).</summary>
+    /// <summary>Creates the head and W ((C*K) x D), uniform in [-1/sqrt(D), 1/sqrt(D)].</summary>
     /// <param name="options">The head's options.</param>
     /// <param name="classCount">The number of identities C.</param>
     /// <param name="embeddingSize">The length of one embedding D.</param>

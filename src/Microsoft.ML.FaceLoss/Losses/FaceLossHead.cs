@@ -47,12 +47,17 @@ public abstract class FaceLossHead : nn.Module<Tensor, Tensor, Tensor>
         using (no_grad()) Weight.copy_(values);
     }
 
-    /// <summary>Creates and registers W with rows drawn from N(0, 0.01^2), as insightface does.</summary>
+    /// <summary>
+    /// Creates and registers W with entries drawn uniformly from [-1/sqrt(D), 1/sqrt(D)], as a torch
+    /// linear layer starts: large enough that unnormalized heads learn from small embeddings (the 2-D
+    /// features of LeNet++); normalized heads do not depend on the scale.
+    /// </summary>
     protected Parameter CreateWeight(long rows, ScalarType dtype, Device? device)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        double bound = 1 / Math.Sqrt(EmbeddingSize);
         using (no_grad())
-            Weight = new Parameter(normal(0.0, 0.01, new long[] { rows, EmbeddingSize }, dtype: dtype, device: device), requires_grad: true);
+            Weight = new Parameter((rand(new long[] { rows, EmbeddingSize }, dtype: dtype, device: device) * 2 - 1) * bound, requires_grad: true);
         register_parameter("weight", Weight);
         return Weight;
     }

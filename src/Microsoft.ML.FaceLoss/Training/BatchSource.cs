@@ -1,6 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.ML.Data;
 
+// Why batches are prepared without allocating: TorchSharp 0.107 frees the Scalars it creates for
+// operators (for example BatchNorm's num_batches_tracked.add_(1)) in finalizers, and a garbage
+// collection started by another thread while the training thread is inside such a native call can
+// free the Scalar in use (seen as "Expected false to be true" in Scalar::toLong). The prefetch thread
+// therefore reuses its buffers and draws augmentation from a stack-only generator.
+
 namespace Microsoft.ML.FaceLoss.Training;
 
 /// <summary>One training batch: row after row of C x H x W pixels (augmented) and 0-based labels.</summary>
@@ -36,21 +42,44 @@ internal abstract class BatchSource
     /// <summary>The number of batches of one epoch (an estimate for streamed data).</summary>
     public abstract int BatchesPerEpoch { get; }
 
-    /// <summary>The batches of <paramref name="epoch"/> (from 1), leaving out the first <paramref name="skip"/>.</summary>
+    /// <summary>
+    /// The batches of <paramref name="epoch"/> (from 1), leaving out the first <paramref name="skip"/>.
+    /// Call it on the training thread (it plans the epoch there); enumerate the result anywhere.
+    /// Return each batch with <see cref="Release"/> once its tensors are made.
+    /// </summary>
     public abstract IEnumerable<TrainingBatch> Epoch(int epoch, int skip, CancellationToken cancellation);
+
+    private readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> _pixelPool = new();
+    private readonly ConcurrentDictionary<int, ConcurrentBag<long[]>> _labelPool = new();
+
+    /// <summary>A batch of <paramref name="rows"/> rows from the pools (buffers of one size are reused).</summary>
+    protected TrainingBatch Rent(int rows)
+    {
+        var pixels = _pixelPool.GetOrAdd(rows, _ => new()).TryTake(out var p) ? p : new float[rows * InputLength];
+        var labels = _labelPool.GetOrAdd(rows, _ => new()).TryTake(out var l) ? l : new long[rows];
+        return new TrainingBatch(pixels, labels);
+    }
+
+    /// <summary>Gives a batch's buffers back for reuse.</summary>
+    public void Release(TrainingBatch batch)
+    {
+        _pixelPool.GetOrAdd(batch.Count, _ => new()).Add(batch.Pixels);
+        _labelPool.GetOrAdd(batch.Count, _ => new()).Add(batch.Labels);
+    }
 
     protected static Random EpochRandom(int seed, int epoch) => new(unchecked(seed * 1_000_003 + epoch * 7919));
 
-    /// <summary>Augments row <paramref name="row"/> of a batch with a generator of its own, so results never depend on threads.</summary>
+    /// <summary>Augments row <paramref name="row"/> of a batch from a seed of its own, so results never depend on threads.</summary>
     protected void Augment(float[] pixels, int row, int epoch, int batch)
     {
         if (!Options.HorizontalFlip && Options.RandomCropPadding == 0) return;
-        var random = new Random(unchecked(Seed * 31 + epoch * 1_000_033 + batch * 4099 + row));
-        Augmentation.Apply(pixels.AsSpan(row * InputLength, InputLength), Channels, Height, Width, random, Options.HorizontalFlip, Options.RandomCropPadding);
+        ulong seed = unchecked(((ulong)(uint)Seed << 32) ^ ((ulong)(uint)epoch << 40) ^ ((ulong)(uint)batch << 16) ^ (uint)row);
+        var draw = Augmentation.Choose(seed, Options.HorizontalFlip, Options.RandomCropPadding);
+        Augmentation.Apply(pixels.AsSpan(row * InputLength, InputLength), Channels, Height, Width, draw);
     }
 
-    /// <summary>Runs <paramref name="batches"/> on a background thread, two batches ahead of the consumer.</summary>
-    public static IEnumerable<TrainingBatch> Prefetch(Func<CancellationToken, IEnumerable<TrainingBatch>> batches, CancellationToken cancellation)
+    /// <summary>Enumerates <paramref name="batches"/> on a background thread, two batches ahead of the consumer.</summary>
+    public static IEnumerable<TrainingBatch> Prefetch(IEnumerable<TrainingBatch> batches, CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var queue = new BlockingCollection<TrainingBatch>(boundedCapacity: 2);
@@ -58,7 +87,7 @@ internal abstract class BatchSource
         {
             try
             {
-                foreach (var batch in batches(stop.Token)) queue.Add(batch, stop.Token);
+                foreach (var batch in batches) queue.Add(batch, stop.Token);
             }
             finally
             {
@@ -97,21 +126,22 @@ internal sealed class InMemoryBatchSource : BatchSource
     public override int BatchesPerEpoch { get; }
 
     public override IEnumerable<TrainingBatch> Epoch(int epoch, int skip, CancellationToken cancellation)
+        => Fill(_sampler.Epoch(EpochRandom(Seed, epoch)), epoch, skip, cancellation); // planned here, filled where enumerated
+
+    private IEnumerable<TrainingBatch> Fill(List<int[]> batches, int epoch, int skip, CancellationToken cancellation)
     {
-        var batches = _sampler.Epoch(EpochRandom(Seed, epoch));
         for (int b = skip; b < batches.Count; b++)
         {
             cancellation.ThrowIfCancellationRequested();
             var rows = batches[b];
-            var pixels = new float[rows.Length * InputLength];
-            var labels = new long[rows.Length];
+            var batch = Rent(rows.Length);
             for (int i = 0; i < rows.Length; i++)
             {
-                Array.Copy(_data.Pixels, (long)rows[i] * InputLength, pixels, (long)i * InputLength, InputLength);
-                labels[i] = _data.Labels[rows[i]];
-                Augment(pixels, i, epoch, b);
+                Array.Copy(_data.Pixels, (long)rows[i] * InputLength, batch.Pixels, (long)i * InputLength, InputLength);
+                batch.Labels[i] = _data.Labels[rows[i]];
+                Augment(batch.Pixels, i, epoch, b);
             }
-            yield return new TrainingBatch(pixels, labels);
+            yield return batch;
         }
     }
 }
@@ -148,8 +178,7 @@ internal sealed class StreamingBatchSource : BatchSource
         VBuffer<float> buffer = default;
         uint key = 0;
         int size = Options.BatchSize, batch = 0, count = 0;
-        var pixels = new float[size * InputLength];
-        var labels = new long[size];
+        var current = Rent(size);
         while (cursor.MoveNext())
         {
             cancellation.ThrowIfCancellationRequested();
@@ -161,20 +190,28 @@ internal sealed class StreamingBatchSource : BatchSource
             if (batch >= skip)
             {
                 getFeatures(ref buffer);
-                TrainingData.CopyRow(buffer, pixels.AsSpan(count * InputLength, InputLength), cursor.Position, _feature.Name);
-                labels[count] = label;
-                Augment(pixels, count, epoch, batch);
+                TrainingData.CopyRow(buffer, current.Pixels.AsSpan(count * InputLength, InputLength), cursor.Position, _feature.Name);
+                current.Labels[count] = label;
+                Augment(current.Pixels, count, epoch, batch);
             }
             if (++count == size)
             {
-                if (batch >= skip) yield return new TrainingBatch(pixels, labels);
-                pixels = new float[size * InputLength];
-                labels = new long[size];
+                if (batch >= skip)
+                {
+                    yield return current;
+                    current = Rent(size);
+                }
                 count = 0;
                 batch++;
             }
         }
         if (count >= 2 && batch >= skip)
-            yield return new TrainingBatch(pixels.AsSpan(0, count * InputLength).ToArray(), labels.AsSpan(0, count).ToArray());
+        {
+            var last = Rent(count);
+            current.Pixels.AsSpan(0, count * InputLength).CopyTo(last.Pixels);
+            current.Labels.AsSpan(0, count).CopyTo(last.Labels);
+            Release(current);
+            yield return last;
+        }
     }
 }

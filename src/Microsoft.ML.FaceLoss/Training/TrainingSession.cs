@@ -88,11 +88,12 @@ internal sealed class TrainingSession
                 HandOver(warmupHead, head);
             network.Module.train();
             activeHead.train();
-            foreach (var batch in BatchSource.Prefetch(token => source.Epoch(epoch, state.BatchesInEpoch, token), o.Cancellation))
+            foreach (var batch in BatchSource.Prefetch(source.Epoch(epoch, state.BatchesInEpoch, o.Cancellation), o.Cancellation))
             {
                 double rate = rates.At(state.Step);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
                 double loss = Step(network, activeHead, optimizer, parameters, batch, epoch, state.Step, rate);
+                source.Release(batch);
                 state.Step++;
                 state.BatchesInEpoch++;
                 state.EpochLossSum += loss;

@@ -22,20 +22,8 @@ public sealed class EveryHeadTrainsTests
         _output = output;
     }
 
-    /// <summary>The settings each head trains with on ORL (a 56 x 46 grey input, a tiny network, 8 epochs).</summary>
-    public static FaceLossOptions OrlSettings(string head) => head switch
-    {
-        "NormFace" => new NormFaceLoss.Options { Scale = 16 },
-        "CosFace" => new CosFaceLoss.Options { Scale = 16, Margin = 0.2 },
-        "ArcFace" => new ArcFaceLoss.Options { Scale = 16, Margin = 0.2 },
-        "CombinedMargin" => new CombinedMarginLoss.Options { Scale = 16, M1 = 1, M2 = 0.2, M3 = 0.1 },
-        "SubCenterArcFace" => new SubCenterArcFaceLoss.Options { Scale = 16, Margin = 0.2 },
-        "CurricularFace" => new CurricularFaceLoss.Options { Scale = 16, Margin = 0.2 },
-        "AdaFace" => new AdaFaceLoss.Options { Scale = 16, Margin = 0.2 },
-        "MagFace" => new MagFaceLoss.Options { Scale = 16, LowerMargin = 0.1, UpperMargin = 0.3 },
-        "CircleLoss" => new CircleLoss.Options { Gamma = 64 },
-        _ => FaceLossHeads.CreateOptions(head),
-    };
+    /// <summary>The settings each head trains with on ORL: the library's small-data preset.</summary>
+    public static FaceLossOptions OrlSettings(string head) => FaceLossHeads.CreateSmallDataOptions(head);
 
     public static IEnumerable<object[]> Heads() => FaceLossHeads.Names.Select(n => new object[] { n });
 

@@ -43,24 +43,29 @@ public sealed class ScheduleAndAugmentationTests
     public void FlipReversesEveryRowOfEveryChannel()
     {
         var image = new float[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }; // 2 channels x 2 rows x 3 columns
-        var random = new FixedRandom(1);
-        Augmentation.Apply(image, 2, 2, 3, random, flip: true, padding: 0);
+        Augmentation.Apply(image, 2, 2, 3, new Augmentation.Draw(Flip: true, 0, 0));
         Assert.Equal(new float[] { 3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10 }, image);
     }
 
-    [Fact]
-    public void CropPaddingShiftsWithZeroFill()
+    [Theory]
+    [InlineData(1, 1, new float[] { 5, 6, 0, 8, 9, 0, 0, 0, 0 })]
+    [InlineData(-1, -1, new float[] { 0, 0, 0, 0, 1, 2, 0, 4, 5 })]
+    [InlineData(0, 1, new float[] { 2, 3, 0, 5, 6, 0, 8, 9, 0 })]
+    [InlineData(-1, 0, new float[] { 0, 0, 0, 1, 2, 3, 4, 5, 6 })]
+    public void CropShiftsInPlaceWithZeroFill(int dy, int dx, float[] expected)
     {
-        var image = new float[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 }; // 1 x 3 x 3
-        // Next(-1, 2) answers 1 twice: shift by one row and one column.
-        Augmentation.Apply(image, 1, 3, 3, new FixedRandom(1), flip: false, padding: 1);
-        Assert.Equal(new float[] { 5, 6, 0, 8, 9, 0, 0, 0, 0 }, image);
+        var image = new float[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 }; // 1 x 3 x 3; output (y, x) = input (y + dy, x + dx)
+        Augmentation.Apply(image, 1, 3, 3, new Augmentation.Draw(false, dy, dx));
+        Assert.Equal(expected, image);
     }
 
-    private sealed class FixedRandom(int value) : Random
+    [Fact]
+    public void DrawsDependOnTheSeedOnlyAndStayInRange()
     {
-        public override int Next(int maxValue) => Math.Min(value, maxValue - 1);
-
-        public override int Next(int minValue, int maxValue) => Math.Clamp(value, minValue, maxValue - 1);
+        var draws = Enumerable.Range(0, 200).Select(i => Augmentation.Choose((ulong)i, flip: true, padding: 2)).ToList();
+        Assert.Equal(draws, Enumerable.Range(0, 200).Select(i => Augmentation.Choose((ulong)i, flip: true, padding: 2)));
+        Assert.All(draws, d => Assert.InRange(d.ShiftY, -2, 2));
+        Assert.InRange(draws.Count(d => d.Flip), 70, 130); // about half
+        Assert.Equal(5, draws.Select(d => d.ShiftX).Distinct().Count());
     }
 }
