@@ -33,7 +33,11 @@ public sealed record ComparisonOptions
 
     public int FeatureImagesPerClass { get; init; } = 60;
 
-    /// <summary>The learning rate of the 2-D networks.</summary>
+    /// <summary>
+    /// The learning rate of the 2-D networks of heads on normalized features (those on raw features,
+    /// softmax and its joint and multiplicative-margin kin, learn at five times it): in two dimensions
+    /// the normalized heads collapse their features onto a line at the higher rate.
+    /// </summary>
     public double FeatureLearningRate { get; init; } = 0.01;
 
     /// <summary>How much synthetic images of one class vary in the 2-D picture (ten classes in two dimensions need an easier set).</summary>
@@ -73,7 +77,7 @@ public static class LossComparisonApp
 
         // (a) Ten classes in 2-D.
         var tenClasses = TenClasses(ml, options);
-        results.FeatureSetup = $"LeNet++ (width 16), 2-D features, {tenClasses.Samples.Count} images of 10 classes ({tenClasses.Height}x{tenClasses.Width} grey), {options.FeatureEpochs} epochs, center loss lambda 0.05";
+        results.FeatureSetup = $"LeNet++ (width 16), 2-D features, {tenClasses.Samples.Count} images of 10 classes ({tenClasses.Height}x{tenClasses.Width} grey), {options.FeatureEpochs} epochs, learning rate {options.FeatureLearningRate * 5:G3} (raw-feature heads) or {options.FeatureLearningRate:G3}, center loss lambda 0.05";
         log.WriteLine($"(a) {results.FeatureSetup}, {source}.");
         foreach (var head in heads)
         {
@@ -85,7 +89,8 @@ public static class LossComparisonApp
             Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer model;
             try
             {
-                model = Train(ml, tenClasses, loss, FaceBackbone.LeNetPlusPlus, 16, 2, options.FeatureEpochs, options.FeatureLearningRate);
+                bool rawFeatures = loss is SoftmaxLoss.Options or CenterLoss.Options or LargeMarginSoftmaxLoss.Options or SphereFaceLoss.Options or ContrastiveLoss.Options;
+                model = Train(ml, tenClasses, loss, FaceBackbone.LeNetPlusPlus, 16, 2, options.FeatureEpochs, options.FeatureLearningRate * (rawFeatures ? 5 : 1));
             }
             catch (InvalidOperationException e) when (e.Message.StartsWith("Training diverged", StringComparison.Ordinal))
             {

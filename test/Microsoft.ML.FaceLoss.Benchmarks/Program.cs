@@ -1,16 +1,57 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.ML.FaceLoss.Benchmarks;
+using Microsoft.ML.FaceLoss.Losses;
 
-// Benchmarks of Microsoft.ML.FaceLoss; each prints one JSON object per run on standard output.
-//   speed [--backbone IResNet18] [--size 64] [--channels 3] [--batch 64] [--head ArcFace] [--steps 12] [--threads N]
+// Benchmarks of Microsoft.ML.FaceLoss; each run prints one JSON object on a line of standard output.
+const string Usage = """
+usage:
+  speed    [--backbone IResNet18] [--size 64] [--channels 3] [--batch 64] [--head ArcFace] [--steps 12] [--threads N]
+  accuracy --dataset orl|omniglot|lfw [--head CosFace] [--backbone ..] [--width N] [--size N] [--embedding N] [--epochs N]
+           [--lr X] [--dropout X] [--seed N] [--spec-head] [--save model.zip] [--data-root ../shared/datasets]
+  accuracy --all [--quick] [--data-root ..]     every head on orl and omniglot, and lfw (--quick: CosFace on each data set)
+  evaluate --model model.zip --pairs pairs.txt|pairs.csv --images <root> [--flip]
+""";
 var arguments = new Arguments(args);
 var json = new JsonSerializerOptions { WriteIndented = false };
+string dataRoot = Path.GetFullPath(arguments.Get("data-root", Environment.GetEnvironmentVariable("FACELOSS_DATASETS") is { Length: > 0 } env ? env : Path.Combine("..", "shared", "datasets")));
+void Print(JsonObject result)
+{
+    Console.WriteLine(result.ToJsonString(json));
+    Console.Out.Flush();
+}
 switch (arguments.Command)
 {
     case "speed":
-        Console.WriteLine(SpeedBenchmark.Run(arguments).ToJsonString(json));
+        Print(SpeedBenchmark.Run(arguments));
+        return 0;
+    case "accuracy" when arguments.Has("all"):
+        bool quick = arguments.Has("quick");
+        foreach (var dataset in AccuracyBenchmark.Datasets)
+        {
+            var heads = quick || dataset == "lfw" && !arguments.Has("all-heads") ? new[] { "CosFace" } : FaceLossHeads.Names.ToArray();
+            foreach (var head in heads)
+            {
+                var config = AccuracyBenchmark.Defaults(dataset, arguments, quick) with { Head = head };
+                Print(AccuracyBenchmark.Run(config, dataRoot, null));
+            }
+        }
+        return 0;
+    case "accuracy":
+        string name = arguments.Get("dataset", "orl");
+        if (!Directory.Exists(Path.Combine(dataRoot, name)))
+        {
+            Console.Error.WriteLine($"No data set '{name}' under '{dataRoot}'; pass --data-root or set FACELOSS_DATASETS.");
+            return 1;
+        }
+        Print(AccuracyBenchmark.Run(AccuracyBenchmark.Defaults(name, arguments), dataRoot, arguments.GetOrNull("save")));
+        return 0;
+    case "evaluate":
+        string? model = arguments.GetOrNull("model"), pairs = arguments.GetOrNull("pairs"), images = arguments.GetOrNull("images");
+        if (model is null || pairs is null || images is null) goto default;
+        Print(AccuracyBenchmark.Evaluate(model, pairs, images, arguments.Has("flip")));
         return 0;
     default:
-        Console.Error.WriteLine("usage: speed [--backbone IResNet18] [--size 64] [--channels 3] [--batch 64] [--head ArcFace] [--steps 12] [--threads N]");
+        Console.Error.WriteLine(Usage);
         return 2;
 }

@@ -73,6 +73,28 @@ public sealed class FaceImageLoadingTests : IDisposable
         Assert.Equal((_folder, "ImagePath", "Image"), (loaded.ImageFolder, loaded.InputColumnName, loaded.OutputColumnName));
     }
 
+    [Fact]
+    public void CropImagesKeepsTheCentreShare()
+    {
+        var data = _ml.Data.LoadFromEnumerable(new[] { new PathRow { ImagePath = "a.pgm" } });
+        // The 4 x 2 ramp cropped to half its width and height: the centre 2 x 1 pixels, 60 and 120.
+        var pipeline = _ml.FaceRecognition().Transforms.LoadImages("Image", _folder, "ImagePath")
+            .Append(_ml.FaceRecognition().Transforms.CropImages("Image", 0.5))
+            .Append(_ml.Transforms.ResizeImages("Image", 2, 1))
+            .Append(_ml.Transforms.ExtractPixels("Pixels", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red));
+        var model = pipeline.Fit(data);
+        Assert.Equal(new float[] { 60, 120 }, _ml.Data.CreateEnumerable<PixelRow>(model.Transform(data), reuseRowObject: false).Single().Pixels);
+
+        string path = Path.Combine(_folder, "crop.zip");
+        _ml.Model.Save(model, data.Schema, path);
+        var loaded = new MLContext().Model.Load(path, out _);
+        Assert.Equal(new float[] { 60, 120 }, _ml.Data.CreateEnumerable<PixelRow>(loaded.Transform(data), reuseRowObject: false).Single().Pixels);
+    }
+
+    [Fact]
+    public void ACropShareOutsideZeroToOneIsRefused()
+        => Assert.Throws<ArgumentOutOfRangeException>(() => _ml.FaceRecognition().Transforms.CropImages("Image", 1.5));
+
     private sealed class PathRow
     {
         public string ImagePath { get; set; } = "";

@@ -43,6 +43,17 @@ public sealed class LossOptionsTests
     }
 
     [Fact]
+    public void TheSmallDataPresetLowersScaleAndMarginOfMarginHeadsOnly()
+    {
+        var arcFace = Assert.IsType<ArcFaceLoss.Options>(FaceLossHeads.CreateSmallDataOptions("ArcFace"));
+        Assert.Equal((16.0, 0.2), (arcFace.Scale, arcFace.Margin));
+        var magFace = Assert.IsType<MagFaceLoss.Options>(FaceLossHeads.CreateSmallDataOptions("MagFace"));
+        Assert.Equal((16.0, 0.1, 0.3), (magFace.Scale, magFace.LowerMargin, magFace.UpperMargin));
+        Assert.Equal(FaceLossHeads.CreateOptions("Softmax").ToString(), FaceLossHeads.CreateSmallDataOptions("Softmax").ToString());
+        Assert.Equal(FaceLossHeads.CreateOptions("Triplet").ToString(), FaceLossHeads.CreateSmallDataOptions("Triplet").ToString());
+    }
+
+    [Fact]
     public void AHeadKeepsACopyOfItsOptions()
     {
         var options = new ArcFaceLoss.Options { Scale = 30 };
