@@ -43,6 +43,38 @@ public abstract class MultiplicativeMarginOptions : ClassifierOptions
     public double Lambda(long iteration) => Math.Max(LambdaMin, LambdaBase * Math.Pow(1 + Gamma * iteration, -Power));
 }
 
+/// <summary>
+/// The base of SphereFace and L-Softmax: the annealing state <c>iteration</c> (optimizer steps
+/// taken) and the blend of the plain target with the margin target psi(theta).
+/// </summary>
+public abstract class MultiplicativeMarginHead : ClassifierHead
+{
+    private readonly MultiplicativeMarginOptions _options;
+    private readonly Tensor _iteration;
+
+    /// <summary>Creates the head and its <c>iteration</c> state (0).</summary>
+    protected MultiplicativeMarginHead(MultiplicativeMarginOptions options, int classCount, int embeddingSize, ScalarType dtype, Device? device)
+        : base(options, classCount, embeddingSize, dtype, device)
+    {
+        _options = (MultiplicativeMarginOptions)HeadOptions;
+        _iteration = CreateState("iteration", zeros(Array.Empty<long>(), ScalarType.Int64, device));
+    }
+
+    /// <summary>
+    /// The target logit (lambda * scale * t + scale * psi(theta)) / (1 + lambda) for target cosines
+    /// <paramref name="t"/> and per-row scales <paramref name="scale"/> (|x| for SphereFace, |W_y||x| for
+    /// L-Softmax), with lambda of the current iteration; in training, counts the step.
+    /// </summary>
+    protected Tensor MarginTarget(Tensor t, Tensor scale)
+    {
+        double lambda = _options.Lambda(_iteration.item<long>());
+        var target = (lambda * scale * t + scale * MultiplicativeMargin.Psi(t, _options.Margin)) / (1 + lambda);
+        if (training)
+            using (no_grad()) _iteration.add_(1);
+        return target;
+    }
+}
+
 /// <summary>The margin function of SphereFace and L-Softmax.</summary>
 internal static class MultiplicativeMargin
 {

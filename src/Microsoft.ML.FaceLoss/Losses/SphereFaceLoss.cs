@@ -8,7 +8,7 @@ namespace Microsoft.ML.FaceLoss.Losses;
 /// from the plain target by lambda (see <see cref="MultiplicativeMarginOptions"/>). State:
 /// <c>iteration</c>, the optimizer steps taken.
 /// </summary>
-public sealed class SphereFaceLoss : ClassifierHead
+public sealed class SphereFaceLoss : MultiplicativeMarginHead
 {
     /// <summary>The options of <see cref="SphereFaceLoss"/>: m = 4 by default.</summary>
     public sealed class Options : MultiplicativeMarginOptions
@@ -27,29 +27,20 @@ public sealed class SphereFaceLoss : ClassifierHead
             => new SphereFaceLoss(this, classCount, embeddingSize, dtype, device);
     }
 
-    private readonly Options _options;
-    private readonly Tensor _iteration;
-
     /// <summary>Creates the head.</summary>
     public SphereFaceLoss(Options options, int classCount, int embeddingSize,
         ScalarType dtype = ScalarType.Float32, Device? device = null)
         : base(options, classCount, embeddingSize, dtype, device)
     {
-        _options = (Options)HeadOptions;
-        _iteration = CreateState("iteration", zeros(Array.Empty<long>(), ScalarType.Int64, device));
     }
 
     /// <inheritdoc />
     protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
     {
-        double lambda = _options.Lambda(_iteration.item<long>());
+        // Normalized weights, unnormalized features: logits |x| cos_j.
         var norm = embeddings.norm(1, keepdim: true);
         var cosine = Cosine(embeddings, weight);
-        var t = Target(cosine, labels);
-        var target = (lambda * norm * t + norm * MultiplicativeMargin.Psi(t, _options.Margin)) / (1 + lambda);
-        var loss = CrossEntropy(ReplaceTarget(norm * cosine, labels, target), labels);
-        if (training)
-            using (no_grad()) _iteration.add_(1);
-        return loss;
+        var target = MarginTarget(Target(cosine, labels), norm);
+        return CrossEntropy(ReplaceTarget(norm * cosine, labels, target), labels);
     }
 }
