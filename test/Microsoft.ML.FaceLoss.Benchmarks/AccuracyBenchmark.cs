@@ -45,7 +45,7 @@ internal static class AccuracyBenchmark
             LearningRate = args.GetDouble("lr", c.LearningRate),
             Dropout = args.GetDouble("dropout", c.Dropout),
             Seed = args.GetInt("seed", c.Seed),
-            SmallDataHead = args.Has("spec-head") ? false : c.SmallDataHead,
+            SmallDataHead = args.Has("spec-head") ? false : args.Has("small-data-head") || c.SmallDataHead,
         };
     }
 

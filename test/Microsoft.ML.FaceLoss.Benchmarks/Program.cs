@@ -8,9 +8,10 @@ const string Usage = """
 usage:
   speed    [--backbone IResNet18] [--size 64] [--channels 3] [--batch 64] [--head ArcFace] [--steps 12] [--threads N]
   accuracy --dataset orl|omniglot|lfw [--head CosFace] [--backbone ..] [--width N] [--size N] [--embedding N] [--epochs N]
-           [--lr X] [--dropout X] [--seed N] [--spec-head] [--save model.zip] [--data-root ../shared/datasets]
+           [--lr X] [--dropout X] [--seed N] [--spec-head | --small-data-head] [--save model.zip] [--data-root ../shared/datasets]
   accuracy --all [--quick] [--data-root ..]     every head on orl and omniglot, and lfw (--quick: CosFace on each data set)
   evaluate --model model.zip --pairs pairs.txt|pairs.csv --images <root> [--flip]
+  table    --input results.jsonl    the markdown table of the README from the JSON lines of accuracy runs
 """;
 var arguments = new Arguments(args);
 var json = new JsonSerializerOptions { WriteIndented = false };
@@ -50,6 +51,9 @@ switch (arguments.Command)
         string? model = arguments.GetOrNull("model"), pairs = arguments.GetOrNull("pairs"), images = arguments.GetOrNull("images");
         if (model is null || pairs is null || images is null) goto default;
         Print(AccuracyBenchmark.Evaluate(model, pairs, images, arguments.Has("flip")));
+        return 0;
+    case "table" when arguments.GetOrNull("input") is { } input && File.Exists(input):
+        Console.Write(ResultsTable.Markdown(File.ReadLines(input)));
         return 0;
     default:
         Console.Error.WriteLine(Usage);

@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Microsoft.ML.FaceLoss.Benchmarks;
+
+/// <summary>Turns the JSON lines of accuracy runs into the markdown table of the README.</summary>
+internal static class ResultsTable
+{
+    public static string Markdown(IEnumerable<string> jsonLines)
+    {
+        var rows = jsonLines.Where(l => l.TrimStart().StartsWith('{')).Select(l => JsonNode.Parse(l)!.AsObject())
+            .Where(o => (string?)o["benchmark"] == "accuracy").ToList();
+        var text = new StringBuilder();
+        text.AppendLine("| data set | head | backbone, input, D | epochs | train s | accuracy | AUC | EER | TAR@FAR=1e-2 | flip-test accuracy | P@1 | MAP@R | command |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var o in rows.OrderBy(o => Order((string)o["dataset"]!)).ThenByDescending(o => (double)o["metrics"]!["accuracy"]!))
+        {
+            var m = o["metrics"]!;
+            string Percent(JsonNode? value) => value is null ? "" : ((double)value).ToString("P1", CultureInfo.InvariantCulture);
+            string Number(JsonNode? value) => value is null ? "" : ((double)value).ToString("F3", CultureInfo.InvariantCulture);
+            string dataset = (string)o["dataset"]!, head = (string)o["head"]!;
+            text.AppendLine(string.Join(" | ", new[]
+            {
+                "| " + dataset, $"{head} `{o["head_settings"]}`", $"{o["backbone"]} w{o["width"]}, {o["image"]}, {o["embedding"]}", $"{o["epochs"]}",
+                $"{(double)o["seconds"]!:F0}", $"{Percent(m["accuracy"])} ± {Percent(m["accuracy_std"])}", Number(m["auc"]), Percent(m["eer"]),
+                Percent(m["tar_at_far_1e-2"]), Percent(o["metrics_flip_test"]?["accuracy"]), Number(m["precision_at_1"]), Number(m["map_at_r"]),
+                $"`accuracy --dataset {dataset} --head {head}` |",
+            }));
+        }
+        return text.ToString();
+    }
+
+    private static int Order(string dataset) => Array.IndexOf(AccuracyBenchmark.Datasets, dataset);
+}
