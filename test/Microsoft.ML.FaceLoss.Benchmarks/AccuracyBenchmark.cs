@@ -95,6 +95,7 @@ internal static class AccuracyBenchmark
         var (model, seconds, count) = Fit(ml, pipeline, images);
         result["train_images"] = count;
         result["seconds"] = seconds;
+        result["epoch_losses"] = Losses(model);
         if (savePath is not null) ml.FaceRecognition().SaveModel(model, images.Schema, savePath);
 
         var unseen = ml.Data.CreateEnumerable<FaceImageRow>(ml.FaceRecognition().Data.LoadImageFolder(root, new ImageFolderOptions { IdentityFilter = id => Subject(id) > 30 }), reuseRowObject: false).ToList();
@@ -119,6 +120,7 @@ internal static class AccuracyBenchmark
         using var model = ml.FaceRecognition().Trainers.Embedding(TrainerOptions(c)).Fit(keyed);
         result["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         result["train_images"] = training.Count;
+        result["epoch_losses"] = new JsonArray(model.EpochLosses.Select(l => (JsonNode?)JsonValue.Create(Math.Round(l, 4))).ToArray());
         var embeddings = evaluation.Select(e => model.Embed(e.Pixels)).ToList();
         var labels = evaluation.Select(e => e.Label).ToList();
         var retrieval = RetrievalMetrics.Compute(embeddings, labels);
@@ -206,6 +208,7 @@ internal static class AccuracyBenchmark
         var (model, seconds, count) = Fit(ml, pipeline, training);
         result["train_images"] = count;
         result["seconds"] = seconds;
+        result["epoch_losses"] = Losses(model);
         if (savePath is not null) ml.FaceRecognition().SaveModel(model, training.Schema, savePath);
         result["protocol"] = "train the people of peopleDevTrain.txt with at least 2 images; verify pairsDevTest.txt (500 + 500, unseen people), 10 stratified folds; centre crop 120 of 250";
         var pairs = ProtocolReaders.ReadPairs(Path.Combine(lfw, "pairsDevTest.txt"), images);
@@ -253,6 +256,11 @@ internal static class AccuracyBenchmark
         var model = pipeline.Fit(keyed);
         return (model, Math.Round(clock.Elapsed.TotalSeconds, 1), (int)(images.GetRowCount() ?? 0));
     }
+
+    /// <summary>Each epoch's mean training loss, rounded, for the JSON.</summary>
+    private static JsonArray Losses(ITransformer model)
+        => new(((IEnumerable<ITransformer>)model).OfType<FaceEmbeddingTransformer>().Last().EpochLosses
+            .Select(l => (JsonNode?)JsonValue.Create(Math.Round(l, 4))).ToArray());
 
     private static Dictionary<string, float[]> EmbedPaths(MLContext ml, ITransformer model, List<string> paths)
     {
