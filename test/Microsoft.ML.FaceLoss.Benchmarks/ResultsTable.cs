@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.ML.FaceLoss.Losses;
 
 namespace Microsoft.ML.FaceLoss.Benchmarks;
 
@@ -25,10 +26,18 @@ internal static class ResultsTable
                 "| " + dataset, $"{head} `{o["head_settings"]}`", $"{o["backbone"]} w{o["width"]}, {o["image"]}, {o["embedding"]}", $"{o["epochs"]}",
                 $"{(double)o["seconds"]!:F0}", $"{Percent(m["accuracy"])} ± {Percent(m["accuracy_std"])}", Number(m["auc"]), Percent(m["eer"]),
                 Percent(m["tar_at_far_1e-2"]), Percent(o["metrics_flip_test"]?["accuracy"]), Number(m["precision_at_1"]), Number(m["map_at_r"]),
-                $"`accuracy --dataset {dataset} --head {head}` |",
+                $"`accuracy --dataset {dataset} --head {head}{Flag(dataset, head, (string)o["head_settings"]!)}` |",
             }));
         }
         return text.ToString();
+    }
+
+    /// <summary>The flag that chose the head's settings where they differ from the data set's default policy.</summary>
+    private static string Flag(string dataset, string head, string settings)
+    {
+        bool spec = settings == FaceLossHeads.CreateOptions(head).ToString();
+        bool small = settings == FaceLossHeads.CreateSmallDataOptions(head).ToString();
+        return dataset == "lfw" ? (spec ? "" : small ? " --small-data-head" : "") : (small ? "" : spec ? " --spec-head" : "");
     }
 
     private static int Order(string dataset) => Array.IndexOf(AccuracyBenchmark.Datasets, dataset);
