@@ -99,13 +99,17 @@ public sealed class PairScoringEstimator : IEstimator<PairScoringTransformer>
             var get2 = cursor.GetGetter<VBuffer<float>>(second);
             var getLabel = cursor.GetGetter<bool>(label);
             VBuffer<float> a = default, b = default;
+            var denseA = new float[size];
+            var denseB = new float[size];
             bool isSame = false;
             while (cursor.MoveNext())
             {
                 get1(ref a);
                 get2(ref b);
                 getLabel(ref isSame);
-                scores.Add(unfitted.Score(a.DenseValues().ToArray(), b.DenseValues().ToArray()));
+                a.CopyTo(denseA);
+                b.CopyTo(denseB);
+                scores.Add(unfitted.Score(denseA, denseB));
                 same.Add(isSame);
             }
         }
@@ -205,10 +209,12 @@ public sealed class PairScoringTransformer : ITransformer
     {
         private readonly PairScoringTransformer _parent;
 
+        private readonly int _size;
+
         public Source(PairScoringTransformer parent, DataViewSchema inputSchema)
         {
             _parent = parent;
-            parent.CheckInput(inputSchema);
+            _size = parent.CheckInput(inputSchema);
             Columns = new[]
             {
                 new DataViewSchema.DetachedColumn(parent.ScoreColumnName, NumberDataViewType.Single),
@@ -231,12 +237,16 @@ public sealed class PairScoringTransformer : ITransformer
             var get1 = input.GetGetter<VBuffer<float>>(input.Schema[_parent.Embedding1ColumnName]);
             var get2 = input.GetGetter<VBuffer<float>>(input.Schema[_parent.Embedding2ColumnName]);
             VBuffer<float> a = default, b = default;
+            var denseA = new float[_size];
+            var denseB = new float[_size];
             double Current()
             {
                 // Recomputed per getter call: rows of prediction engines change without a new position.
                 get1(ref a);
                 get2(ref b);
-                return _parent.Score(a.DenseValues().ToArray(), b.DenseValues().ToArray());
+                a.CopyTo(denseA);
+                b.CopyTo(denseB);
+                return _parent.Score(denseA, denseB);
             }
             ValueGetter<float> scoreGetter = (ref float value) => value = (float)Current();
             ValueGetter<bool> labelGetter = (ref bool value) => value = Current() >= _parent.Threshold;
