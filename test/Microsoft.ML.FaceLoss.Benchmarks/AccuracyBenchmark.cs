@@ -27,13 +27,7 @@ internal static class AccuracyBenchmark
 
     public static Config Defaults(string dataset, Arguments args, bool quick = false)
     {
-        var c = dataset switch
-        {
-            "orl" => new Config("orl", "CosFace", FaceBackbone.SmallCnn, 16, 56, true, 64, 30, 0.05, 0, 7, true),
-            "omniglot" => new Config("omniglot", "CosFace", FaceBackbone.SmallCnn, 16, 28, true, 64, quick ? 6 : 10, 0.05, 0, 7, true),
-            "lfw" => new Config("lfw", "CosFace", FaceBackbone.IResNet18, 64, 64, false, 128, quick ? 10 : 20, 0.1, 0.4, 7, false),
-            _ => throw new ArgumentException($"Unknown data set '{dataset}'; choose orl, omniglot or lfw."),
-        };
+        var c = BaseDefaults(dataset, quick);
         return c with
         {
             Head = args.Get("head", c.Head),
@@ -48,6 +42,72 @@ internal static class AccuracyBenchmark
             SmallDataHead = args.Has("spec-head") ? false : args.Has("small-data-head") || c.SmallDataHead,
         };
     }
+
+    /// <summary>The runs of <c>accuracy --all</c>, the README table: see the usage text.</summary>
+    public static IEnumerable<Config> Suite(Arguments args, bool quick, bool allHeads)
+    {
+        foreach (var dataset in Datasets)
+        {
+            var defaults = Defaults(dataset, args, quick);
+            if (quick)
+            {
+                yield return defaults;
+                continue;
+            }
+            if (dataset != "lfw")
+            {
+                foreach (var head in FaceLossHeads.Names) yield return defaults with { Head = head };
+                continue;
+            }
+            foreach (var head in FaceLossHeads.Names) yield return LfwComparison(defaults with { Head = head });
+            if (allHeads)
+            {
+                foreach (var head in FaceLossHeads.Names) yield return defaults with { Head = head };
+            }
+            else
+            {
+                yield return defaults with { Head = "Softmax" };
+                yield return defaults with { Head = "CosFace" };
+            }
+            yield return defaults with { Head = "ArcFace", SmallDataHead = true };
+        }
+    }
+
+    /// <summary>
+    /// LFW's budget for comparing every head: IResNet-18 at half width, 10 epochs, the small-data
+    /// settings (about a fifth of the full run's time); the full budget is kept for the best head.
+    /// </summary>
+    public static Config LfwComparison(Config c) => c with { Width = 32, Epochs = 10, SmallDataHead = true };
+
+    /// <summary>The command line that reproduces <paramref name="c"/>: the data set, the head and every setting that differs from the defaults.</summary>
+    public static string Command(Config c)
+    {
+        var d = BaseDefaults(c.Dataset, quick: false);
+        var text = new System.Text.StringBuilder($"accuracy --dataset {c.Dataset} --head {c.Head}");
+        void Add(bool differs, string flag, object value)
+        {
+            if (differs) text.Append(System.Globalization.CultureInfo.InvariantCulture, $" --{flag} {value}");
+        }
+        Add(c.Backbone != d.Backbone, "backbone", c.Backbone);
+        Add(c.Width != d.Width, "width", c.Width);
+        Add(c.Size != d.Size, "size", c.Size);
+        Add(c.Embedding != d.Embedding, "embedding", c.Embedding);
+        Add(c.Epochs != d.Epochs, "epochs", c.Epochs);
+        Add(c.LearningRate != d.LearningRate, "lr", c.LearningRate);
+        Add(c.Dropout != d.Dropout, "dropout", c.Dropout);
+        Add(c.Seed != d.Seed, "seed", c.Seed);
+        if (c.SmallDataHead != d.SmallDataHead) text.Append(c.SmallDataHead ? " --small-data-head" : " --spec-head");
+        return text.ToString();
+    }
+
+    private static Config BaseDefaults(string dataset, bool quick)
+        => dataset switch
+        {
+            "orl" => new Config("orl", "CosFace", FaceBackbone.SmallCnn, 16, 56, true, 64, 30, 0.05, 0, 7, true),
+            "omniglot" => new Config("omniglot", "CosFace", FaceBackbone.SmallCnn, 16, 28, true, 64, quick ? 6 : 10, 0.05, 0, 7, true),
+            "lfw" => new Config("lfw", "CosFace", FaceBackbone.IResNet18, 64, 64, false, 128, quick ? 10 : 20, 0.1, 0.4, 7, false),
+            _ => throw new ArgumentException($"Unknown data set '{dataset}'; choose orl, omniglot or lfw."),
+        };
 
     /// <summary>The head: LFW uses the measured CosFace s = 64, m = 0.35 of ../shared/notes; the small sets the small-data preset.</summary>
     private static FaceLossOptions Head(Config c)
@@ -69,6 +129,7 @@ internal static class AccuracyBenchmark
             ["benchmark"] = "accuracy", ["dataset"] = c.Dataset, ["head"] = c.Head, ["head_settings"] = Head(c).ToString(),
             ["backbone"] = c.Backbone.ToString(), ["width"] = c.Width, ["image"] = $"{(c.Grey ? 1 : 3)}x{c.Size}x{c.Size}",
             ["embedding"] = c.Embedding, ["epochs"] = c.Epochs, ["learning_rate"] = c.LearningRate, ["dropout"] = c.Dropout, ["seed"] = c.Seed,
+            ["command"] = Command(c),
         };
         switch (c.Dataset)
         {

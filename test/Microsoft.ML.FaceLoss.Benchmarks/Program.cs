@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.FaceLoss.Benchmarks;
-using Microsoft.ML.FaceLoss.Losses;
 
 // Benchmarks of Microsoft.ML.FaceLoss; each run prints one JSON object on a line of standard output.
 const string Usage = """
@@ -9,7 +8,10 @@ usage:
   speed    [--backbone IResNet18] [--size 64] [--channels 3] [--batch 64] [--head ArcFace] [--steps 12] [--threads N]
   accuracy --dataset orl|omniglot|lfw [--head CosFace] [--backbone ..] [--width N] [--size N] [--embedding N] [--epochs N]
            [--lr X] [--dropout X] [--seed N] [--spec-head | --small-data-head] [--save model.zip] [--data-root ../shared/datasets]
-  accuracy --all [--quick] [--data-root ..]     every head on orl and omniglot, and lfw (--quick: CosFace on each data set)
+  accuracy --all [--quick | --all-heads] [--data-root ..]
+           every head on orl and omniglot; on lfw every head at the comparison budget (--width 32 --epochs 10
+           --small-data-head) and Softmax, CosFace and ArcFace at the full budget (--all-heads: every head);
+           --quick: CosFace on each data set with fewer epochs
   evaluate --model model.zip --pairs pairs.txt|pairs.csv --images <root> [--flip]
   table    --input results.jsonl    the markdown table of the README from the JSON lines of accuracy runs
 """;
@@ -27,16 +29,8 @@ switch (arguments.Command)
         Print(SpeedBenchmark.Run(arguments));
         return 0;
     case "accuracy" when arguments.Has("all"):
-        bool quick = arguments.Has("quick");
-        foreach (var dataset in AccuracyBenchmark.Datasets)
-        {
-            var heads = quick || dataset == "lfw" && !arguments.Has("all-heads") ? new[] { "CosFace" } : FaceLossHeads.Names.ToArray();
-            foreach (var head in heads)
-            {
-                var config = AccuracyBenchmark.Defaults(dataset, arguments, quick) with { Head = head };
-                Print(AccuracyBenchmark.Run(config, dataRoot, null));
-            }
-        }
+        foreach (var config in AccuracyBenchmark.Suite(arguments, arguments.Has("quick"), arguments.Has("all-heads")))
+            Print(AccuracyBenchmark.Run(config, dataRoot, null));
         return 0;
     case "accuracy":
         string name = arguments.Get("dataset", "orl");

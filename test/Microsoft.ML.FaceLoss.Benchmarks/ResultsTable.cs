@@ -15,7 +15,9 @@ internal static class ResultsTable
         var text = new StringBuilder();
         text.AppendLine("| data set | head | backbone, input, D | epochs | train s | accuracy | AUC | EER | TAR@FAR=1e-2 | flip-test accuracy | P@1 | MAP@R | command |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var o in rows.OrderBy(o => Order((string)o["dataset"]!)).ThenByDescending(o => (double)o["metrics"]!["accuracy"]!))
+        // Grouped by data set, then by budget (the full runs before the comparison runs), best first.
+        foreach (var o in rows.OrderBy(o => Order((string)o["dataset"]!)).ThenByDescending(o => (int)o["width"]! * (int)o["epochs"]!)
+                     .ThenByDescending(o => (double)o["metrics"]!["accuracy"]!))
         {
             var m = o["metrics"]!;
             string Percent(JsonNode? value) => value is null ? "" : ((double)value).ToString("P1", CultureInfo.InvariantCulture);
@@ -26,13 +28,13 @@ internal static class ResultsTable
                 "| " + dataset, $"{head} `{o["head_settings"]}`", $"{o["backbone"]} w{o["width"]}, {o["image"]}, {o["embedding"]}", $"{o["epochs"]}",
                 $"{(double)o["seconds"]!:F0}", $"{Percent(m["accuracy"])} ± {Percent(m["accuracy_std"])}", Number(m["auc"]), Percent(m["eer"]),
                 Percent(m["tar_at_far_1e-2"]), Percent(o["metrics_flip_test"]?["accuracy"]), Number(m["precision_at_1"]), Number(m["map_at_r"]),
-                $"`accuracy --dataset {dataset} --head {head}{Flag(dataset, head, (string)o["head_settings"]!)}` |",
+                $"`{(string?)o["command"] ?? $"accuracy --dataset {dataset} --head {head}{Flag(dataset, head, (string)o["head_settings"]!)}"}` |",
             }));
         }
         return text.ToString();
     }
 
-    /// <summary>The flag that chose the head's settings where they differ from the data set's default policy.</summary>
+    /// <summary>For lines written before the JSON carried its command: the flag that chose the head's settings.</summary>
     private static string Flag(string dataset, string head, string settings)
     {
         bool spec = settings == FaceLossHeads.CreateOptions(head).ToString();

@@ -57,6 +57,23 @@ public sealed class HeadBehaviourTests
         Assert.Equal(Math.Sqrt(2) * Math.Log(100), head.State["scale"].item<float>(), 4);
     }
 
+    [Theory]
+    [InlineData(64.0, 64.0)]
+    [InlineData(double.PositiveInfinity, 80.0)]
+    public void AdaCosScaleUpdateIsClampedToMaximumScale(double maximumScale, double atLeast)
+    {
+        using var scope = NewDisposeScope();
+        using var head = new AdaCosLoss.Options { MaximumScale = maximumScale }.CreateHead(3, 2);
+        // Every sample lies on a non-target class and 90 degrees from its own: ln(B) ~ s, so s grows by ~sqrt(2) a step.
+        head.SetWeight(tensor(new float[] { 1, 0, 1, 0, 0, 1 }).reshape(3, 2));
+        head.State["scale"].fill_(60);
+        head.train();
+        head.forward(tensor(new float[] { 1, 0, 1, 0 }).reshape(2, 2), tensor(new long[] { 2, 2 }));
+        float scale = head.State["scale"].item<float>();
+        Assert.True(float.IsFinite(scale));
+        Assert.True(scale >= atLeast && scale <= maximumScale, $"scale {scale}");
+    }
+
     [Fact]
     public void StateIsOnlyUpdatedInTraining()
     {
