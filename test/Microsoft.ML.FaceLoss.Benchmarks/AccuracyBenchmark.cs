@@ -23,7 +23,7 @@ internal static class AccuracyBenchmark
 
     /// <summary>One configuration: the data set's defaults, overridden by the command line.</summary>
     public sealed record Config(string Dataset, string Head, FaceBackbone Backbone, int Width, int Size, bool Grey, int Embedding,
-        int Epochs, double LearningRate, double Dropout, int Seed, bool SmallDataHead);
+        int Epochs, double LearningRate, double Dropout, int Seed, bool SmallDataHead, string HeadParameters = "");
 
     public static Config Defaults(string dataset, Arguments args, bool quick = false)
     {
@@ -40,6 +40,7 @@ internal static class AccuracyBenchmark
             Dropout = args.GetDouble("dropout", c.Dropout),
             Seed = args.GetInt("seed", c.Seed),
             SmallDataHead = args.Has("spec-head") ? false : args.Has("small-data-head") || c.SmallDataHead,
+            HeadParameters = args.Get("head-params", c.HeadParameters),
         };
     }
 
@@ -97,6 +98,7 @@ internal static class AccuracyBenchmark
         Add(c.Dropout != d.Dropout, "dropout", c.Dropout);
         Add(c.Seed != d.Seed, "seed", c.Seed);
         if (c.SmallDataHead != d.SmallDataHead) text.Append(c.SmallDataHead ? " --small-data-head" : " --spec-head");
+        Add(c.HeadParameters.Length > 0, "head-params", c.HeadParameters);
         return text.ToString();
     }
 
@@ -111,7 +113,17 @@ internal static class AccuracyBenchmark
 
     /// <summary>The head: LFW uses the measured CosFace s = 64, m = 0.35 of ../shared/notes; the small sets the small-data preset.</summary>
     private static FaceLossOptions Head(Config c)
-        => c.SmallDataHead ? FaceLossHeads.CreateSmallDataOptions(c.Head) : FaceLossHeads.CreateOptions(c.Head);
+    {
+        var options = c.SmallDataHead ? FaceLossHeads.CreateSmallDataOptions(c.Head) : FaceLossHeads.CreateOptions(c.Head);
+        // --head-params "margin=0.1,scale=32": the head's snake_case parameters, over the preset.
+        foreach (var pair in c.HeadParameters.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2) throw new ArgumentException($"--head-params expects name=value pairs separated by commas, got '{pair}'.");
+            options.SetParameter(parts[0], parts[1]);
+        }
+        return options;
+    }
 
     private static FaceEmbeddingTrainer.Options TrainerOptions(Config c) => new()
     {

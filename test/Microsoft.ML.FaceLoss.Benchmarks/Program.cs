@@ -7,7 +7,8 @@ const string Usage = """
 usage:
   speed    [--backbone IResNet18] [--size 64] [--channels 3] [--batch 64] [--head ArcFace] [--steps 12] [--threads N]
   accuracy --dataset orl|omniglot|lfw [--head CosFace] [--backbone ..] [--width N] [--size N] [--embedding N] [--epochs N]
-           [--lr X] [--dropout X] [--seed N] [--spec-head | --small-data-head] [--save model.zip] [--data-root ../shared/datasets]
+           [--lr X] [--dropout X] [--seed N] [--spec-head | --small-data-head] [--head-params "margin=0.1,scale=32"]
+           [--save model.zip] [--data-root ../shared/datasets]
   accuracy --all [--quick | --all-heads] [--data-root ..]
            every head on orl and omniglot; on lfw every head at the comparison budget (--width 32 --epochs 10
            --small-data-head) and Softmax, CosFace and ArcFace at the full budget (--all-heads: every head);

@@ -49,6 +49,8 @@ public sealed class LossOptionsTests
         Assert.Equal((16.0, 0.2), (arcFace.Scale, arcFace.Margin));
         var magFace = Assert.IsType<MagFaceLoss.Options>(FaceLossHeads.CreateSmallDataOptions("MagFace"));
         Assert.Equal((16.0, 0.1, 0.3), (magFace.Scale, magFace.LowerMargin, magFace.UpperMargin));
+        Assert.Equal(32.0, Assert.IsType<CircleLoss.Options>(FaceLossHeads.CreateSmallDataOptions("CircleLoss")).Gamma);
+        Assert.Equal(16.0, Assert.IsType<AdaCosLoss.Options>(FaceLossHeads.CreateSmallDataOptions("AdaCos")).MaximumScale);
         Assert.Equal(FaceLossHeads.CreateOptions("Softmax").ToString(), FaceLossHeads.CreateSmallDataOptions("Softmax").ToString());
         Assert.Equal(FaceLossHeads.CreateOptions("Triplet").ToString(), FaceLossHeads.CreateSmallDataOptions("Triplet").ToString());
     }
