@@ -9,10 +9,10 @@ usage:
   accuracy --dataset orl|omniglot|lfw [--head CosFace] [--backbone ..] [--width N] [--size N] [--embedding N] [--epochs N]
            [--lr X] [--dropout X] [--seed N] [--spec-head | --small-data-head] [--head-params "margin=0.1,scale=32"]
            [--save model.zip] [--data-root ../shared/datasets]
-  accuracy --all [--quick | --all-heads] [--data-root ..]
+  accuracy --all [--quick | --all-heads] [--list] [--data-root ..]
            every head on orl and omniglot; on lfw every head at the comparison budget (--width 32 --epochs 10
            --small-data-head) and Softmax, CosFace and ArcFace at the full budget (--all-heads: every head);
-           --quick: CosFace on each data set with fewer epochs
+           --quick: CosFace on each data set with fewer epochs; --list prints the runs' commands instead
   evaluate --model model.zip --pairs pairs.txt|pairs.csv --images <root> [--flip]
   table    --input results.jsonl    the markdown table of the README from the JSON lines of accuracy runs
 """;
@@ -31,7 +31,10 @@ switch (arguments.Command)
         return 0;
     case "accuracy" when arguments.Has("all"):
         foreach (var config in AccuracyBenchmark.Suite(arguments, arguments.Has("quick"), arguments.Has("all-heads")))
-            Print(AccuracyBenchmark.Run(config, dataRoot, null));
+        {
+            if (arguments.Has("list")) Console.WriteLine(AccuracyBenchmark.Command(config));
+            else Print(AccuracyBenchmark.Run(config, dataRoot, null));
+        }
         return 0;
     case "accuracy":
         string name = arguments.Get("dataset", "orl");
