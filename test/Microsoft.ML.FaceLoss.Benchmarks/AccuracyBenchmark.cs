@@ -76,7 +76,7 @@ internal static class AccuracyBenchmark
 
     /// <summary>
     /// LFW's budget for comparing every head: IResNet-18 at half width, 10 epochs, the small-data
-    /// settings (about a fifth of the full run's time); the full budget is kept for the best head.
+    /// settings (about a sixth of the full run's time); the full budget is kept for softmax, CosFace and ArcFace.
     /// </summary>
     public static Config LfwComparison(Config c) => c with { Width = 32, Epochs = 10, SmallDataHead = true };
 
