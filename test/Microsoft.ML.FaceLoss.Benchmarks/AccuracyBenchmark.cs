@@ -142,6 +142,7 @@ internal static class AccuracyBenchmark
             ["backbone"] = c.Backbone.ToString(), ["width"] = c.Width, ["image"] = $"{(c.Grey ? 1 : 3)}x{c.Size}x{c.Size}",
             ["embedding"] = c.Embedding, ["epochs"] = c.Epochs, ["learning_rate"] = c.LearningRate, ["dropout"] = c.Dropout, ["seed"] = c.Seed,
             ["command"] = Command(c),
+            ["machine"] = MachineInfo.Describe(),
         };
         switch (c.Dataset)
         {

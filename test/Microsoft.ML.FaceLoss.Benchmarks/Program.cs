@@ -15,6 +15,9 @@ usage:
            --quick: CosFace on each data set with fewer epochs; --list prints the runs' commands instead
   evaluate --model model.zip --pairs pairs.txt|pairs.csv --images <root> [--flip]
   table    --input results.jsonl    the markdown table of the README from the JSON lines of accuracy runs
+  stress   [--minutes 10] [--worker-seconds 120]
+           training and embedding under forced garbage collection, every head, backbone and optimizer, in
+           worker processes; prints fits, steps, forced collections and crashes
 """;
 var arguments = new Arguments(args);
 var json = new JsonSerializerOptions { WriteIndented = false };
@@ -49,6 +52,12 @@ switch (arguments.Command)
         string? model = arguments.GetOrNull("model"), pairs = arguments.GetOrNull("pairs"), images = arguments.GetOrNull("images");
         if (model is null || pairs is null || images is null) goto default;
         Print(AccuracyBenchmark.Evaluate(model, pairs, images, arguments.Has("flip")));
+        return 0;
+    case "stress":
+        Print(GcStressBenchmark.Run(arguments));
+        return 0;
+    case "stress-worker":
+        Console.WriteLine(GcStressBenchmark.Worker(arguments).ToJson());
         return 0;
     case "table" when arguments.GetOrNull("input") is { } input && File.Exists(input):
         Console.Write(ResultsTable.Markdown(File.ReadLines(input)));

@@ -60,7 +60,7 @@ internal static class SpeedBenchmark
             ["seconds"] = Math.Round(timed, 3),
             ["images_per_second"] = Math.Round(timedSteps * batch / timed, 1),
             ["peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20),
-            ["machine"] = $"{Environment.ProcessorCount} logical CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
+            ["machine"] = MachineInfo.Describe(),
         };
     }
 

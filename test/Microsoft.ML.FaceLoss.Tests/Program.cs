@@ -6,15 +6,24 @@ namespace Microsoft.ML.FaceLoss.Tests;
 /// The test assembly is also a tiny command-line tool, so that a test can load a saved model in a
 /// fresh process exactly as an application would: no registration call, a new MLContext.
 /// <c>dotnet exec Microsoft.ML.FaceLoss.Tests.dll embed &lt;model.zip&gt; &lt;image&gt;...</c> prints one
-/// line of embedding values per image.
+/// line of embedding values per image; <c>gc-stress &lt;seconds&gt;</c> runs rounds of
+/// <see cref="Testing.GcStress.QuickPlan"/> under forced garbage collection for at least that long and
+/// prints its report as JSON on the last line.
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is ["gc-stress", var seconds])
+        {
+            var cases = Testing.GcStress.Rounds(Testing.GcStress.QuickPlan(), double.Parse(seconds, CultureInfo.InvariantCulture));
+            var report = Testing.GcStress.Run(cases, budget: null, Console.WriteLine);
+            Console.WriteLine(report.ToJson());
+            return 0;
+        }
         if (args.Length < 3 || args[0] != "embed")
         {
-            Console.Error.WriteLine("usage: embed <model.zip> <image>...");
+            Console.Error.WriteLine("usage: embed <model.zip> <image>... | gc-stress <seconds>");
             return 2;
         }
         var ml = new MLContext();

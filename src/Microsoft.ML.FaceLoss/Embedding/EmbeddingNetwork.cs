@@ -73,8 +73,11 @@ internal sealed class EmbeddingNetwork : IDisposable
 
     /// <summary>Makes a network with freshly initialised weights (from torch's global generator).</summary>
     public static EmbeddingNetwork Create(EmbeddingNetworkConfig config, BackboneFactory? custom = null)
-        => new(config, BackboneCatalog.Create(config.Backbone, config.Channels, config.Height, config.Width,
+    {
+        Training.TorchRuntime.EnsureLoaded();
+        return new(config, BackboneCatalog.Create(config.Backbone, config.Channels, config.Height, config.Width,
             config.EmbeddingSize, config.BaseWidth, config.DropoutRate, config.StemStride, custom ?? config.CreateCustomFactory()));
+    }
 
     /// <summary>
     /// Embeds <paramref name="count"/> images stored one after another in <paramref name="pixels"/>

@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.ML.Data;
 
-// Why batches are prepared without allocating: TorchSharp 0.107 frees the Scalars it creates for
-// operators (for example BatchNorm's num_batches_tracked.add_(1)) in finalizers, and a garbage
-// collection started by another thread while the training thread is inside such a native call can
-// free the Scalar in use (seen as "Expected false to be true" in Scalar::toLong). The prefetch thread
-// therefore reuses its buffers and draws augmentation from a stack-only generator.
+// Batches are prepared without allocating: the prefetch thread reuses its buffers and draws
+// augmentation from a stack-only generator, so that preparing data adds no garbage-collection work
+// beside the training thread. (Collections during TorchSharp calls are safe: see README, "GC-safe TorchSharp".)
 
 namespace Microsoft.ML.FaceLoss.Training;
 

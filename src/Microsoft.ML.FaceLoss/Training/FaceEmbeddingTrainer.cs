@@ -265,6 +265,7 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
         TorchRuntime.EnsureLoaded();
         using var channel = _host.Start("Training");
         void Log(string message) => channel.Info(MessageSensitivity.None, message);
+        if (!TorchRuntime.IsGcSafe) channel.Warning(MessageSensitivity.None, TorchRuntime.NotGcSafeWarning);
         int seed = _options.Seed ?? _host.Rand.Next();
         var device = TorchRuntime.ChooseDevice(_mlContext?.GpuDeviceId, _mlContext?.FallbackToCpu ?? false, Log);
 

@@ -1,24 +1,38 @@
-// MSBuild inline task (compiled by RoslynCodeTaskFactory): marks one symbol-version requirement of
-// ELF64 little-endian shared libraries weak, so that the dynamic loader accepts a system library
-// that lacks that version. See TorchSharpLoaderFix.targets for why.
 using System;
 using System.IO;
 using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
-public class MarkElfVersionNeedWeak : Task
+namespace Microsoft.ML.FaceLoss.Build;
+
+/// <summary>
+/// MSBuild task: marks one symbol-version requirement of ELF64 little-endian shared libraries weak,
+/// so that the dynamic loader accepts a system library that lacks that version.
+/// </summary>
+/// <remarks>
+/// TorchSharp 0.107's libLibTorchSharp.so asks libstdc++ for GLIBCXX_3.4.32 (GCC 13); Debian 12 ships
+/// up to 3.4.30. The only symbol bound to that version is GCC 13's marker
+/// std::ios_base_library_init(), which no relocation uses, so a weak requirement loads and works.
+/// Does nothing where the system library provides the version.
+/// </remarks>
+public sealed class MarkElfVersionNeedWeak : Task
+
 {
     private const uint ShtGnuVerneed = 0x6ffffffe;
     private const ushort VerFlagWeak = 0x2;
 
-    [Required] public ITaskItem[] Files { get; set; }
-    [Required] public string VersionName { get; set; }
-    [Required] public string SystemLibraries { get; set; }
+    /// <summary>The shared libraries to patch in place.</summary>
+    [Required] public ITaskItem[] Files { get; set; } = Array.Empty<ITaskItem>();
+    /// <summary>The version requirement to make weak, such as GLIBCXX_3.4.32.</summary>
+    [Required] public string VersionName { get; set; } = "";
+    /// <summary>Candidate paths of the system library, separated by semicolons; the first that exists decides.</summary>
+    [Required] public string SystemLibraries { get; set; } = "";
 
+    /// <inheritdoc />
     public override bool Execute()
     {
-        string systemLibrary = null;
+        string? systemLibrary = null;
         foreach (var candidate in SystemLibraries.Split(';'))
         {
             if (candidate.Length > 0 && File.Exists(candidate)) { systemLibrary = candidate; break; }
