@@ -21,6 +21,7 @@ public static partial class FaceModel
         public int Epochs { get; init; } = 15;
         public int EmbeddingSize { get; init; } = 64;
         public int Seed { get; init; } = 7;
+        public int Width { get; init; }
     }
 
     /// <summary>
@@ -28,14 +29,15 @@ public static partial class FaceModel
     /// trained with the chosen head. Margin heads get a scale and margin that suit small data sets.
     /// </summary>
     public static IEstimator<ITransformer> BuildPipeline(MLContext ml, TrainingSettings settings, IProgress<TrainingProgress>? progress = null)
-        => ml.FaceRecognition().Transforms.LoadImages("Image", null, "ImagePath")
+        => ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.Transforms.ResizeImages("Image", settings.ImageSize, settings.ImageSize))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
                 colorsToExtract: settings.Grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
-                scaleImage: 1 / 127.5f, offsetImage: -127.5f))
+                scaleImage: 1 / 127.5f, offsetImage: 127.5f)) // (pixel - 127.5) / 127.5: [-1, 1]
             .Append(ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
             {
                 Backbone = settings.Backbone,
+                BackboneWidth = settings.Width,
                 EmbeddingSize = settings.EmbeddingSize,
                 Loss = FaceLossHeads.CreateSmallDataOptions(settings.Head),
                 Epochs = settings.Epochs,

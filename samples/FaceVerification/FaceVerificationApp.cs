@@ -22,7 +22,7 @@ public sealed record SampleOptions
     public string Output { get; init; } = Path.GetFullPath("face-verification");
 
     /// <summary>Synthetic people drawn when there is no <see cref="Data"/>.</summary>
-    public int SyntheticPeople { get; init; } = 60;
+    public int SyntheticPeople { get; init; } = 300;
 
     /// <summary>Synthetic images per person.</summary>
     public int SyntheticImages { get; init; } = 10;
@@ -37,7 +37,7 @@ public sealed record SampleOptions
 }
 
 /// <summary>What the sample measured.</summary>
-public sealed record SampleResult(VerificationMetrics Verification, string ModelPath, string GalleryPath, int TrainingPeople, int UnseenPeople);
+public sealed record SampleResult(VerificationMetrics Verification, double Rank1, int Probes, string ModelPath, string GalleryPath, int TrainingPeople, int UnseenPeople);
 
 /// <summary>
 /// The sample's main path: train on some people, measure verification of the others (never seen),
@@ -106,10 +106,13 @@ public static class FaceVerificationApp
             double similarity = FaceModel.Similarity(a.ImagePath, b.ImagePath);
             AnsiConsole.MarkupLine($"Verify {Name(a)} vs {Name(b)}: cosine {similarity:F3} -> [bold]{(similarity >= scorer.Threshold ? "same person" : "different people")}[/]");
         }
-        var identity = FaceModel.Identify(probes[^1].ImagePath);
-        AnsiConsole.MarkupLine($"Identify {Name(probes[^1])}: [bold]{Markup.Escape(identity.PredictedIdentity)}[/] (score {identity.Score:F3}, {enrolled.Identities.Count} people enrolled)");
+        // Identify every probe (the images not enrolled) with the saved gallery model.
+        int correct = probes.Count(p => FaceModel.Identify(p.ImagePath).PredictedIdentity == p.Identity);
+        double rank1 = (double)correct / probes.Count;
+        AnsiConsole.MarkupLine($"Identify {probes.Count} probes of the {enrolled.Identities.Count} enrolled unseen people with the saved gallery model: " +
+            $"rank-1 [bold]{rank1:P1}[/] ({correct} correct).");
         AnsiConsole.MarkupLine($"Saved {Markup.Escape(modelPath)} (image -> embedding) and {Markup.Escape(galleryPath)} (image -> identity).");
-        return new SampleResult(metrics, modelPath, galleryPath, trainingPeople.Count, unseenPeople.Count);
+        return new SampleResult(metrics, rank1, probes.Count, modelPath, galleryPath, trainingPeople.Count, unseenPeople.Count);
     }
 
     private static string DrawSyntheticFaces(MLContext ml, SampleOptions options)

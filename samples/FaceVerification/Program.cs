@@ -10,7 +10,8 @@ public static class Program
 {
     private const string Usage =
         "usage: FaceVerification [--data <folder of people>] [--pairs <pairs.txt|pairs.csv>] [--head CosFace] [--backbone SmallCnn]\n" +
-        "                        [--epochs 15] [--size 48] [--grey] [--people 60] [--output <folder>] [--no-progress]";
+        "                        [--epochs 15] [--size 48] [--width 16] [--grey] [--people 300] [--images 10]\n" +
+        "                        [--output <folder>] [--no-progress]";
 
     public static int Main(string[] args)
     {
@@ -31,6 +32,8 @@ public static class Program
                     case "--backbone": training = training with { Backbone = Enum.Parse<FaceBackbone>(Value(), ignoreCase: true) }; break;
                     case "--epochs": training = training with { Epochs = int.Parse(Value()) }; break;
                     case "--size": training = training with { ImageSize = int.Parse(Value()) }; break;
+                    case "--width": training = training with { Width = int.Parse(Value()) }; break;
+                    case "--images": options = options with { SyntheticImages = int.Parse(Value()) }; break;
                     case "--grey": training = training with { Grey = true }; break;
                     case "--no-progress": options = options with { ShowProgress = false }; break;
                     default: throw new ArgumentException($"Unknown argument '{args[i]}'.");

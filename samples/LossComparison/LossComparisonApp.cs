@@ -258,7 +258,7 @@ public static class LossComparisonApp
     {
         var wanted = people.ToHashSet();
         var images = ml.FaceRecognition().Data.LoadImageFolder(root, new ImageFolderOptions { IdentityFilter = wanted.Contains, MinimumImagesPerIdentity = 2 });
-        var pipeline = ml.FaceRecognition().Transforms.LoadImages("Image", null, "ImagePath")
+        var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.Transforms.ResizeImages("Image", size, size))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
                 colorsToExtract: grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: -127.5f));

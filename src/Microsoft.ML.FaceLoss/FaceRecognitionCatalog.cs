@@ -223,25 +223,6 @@ public sealed class FaceRecognitionCatalog
             }
             return new TransformerChain<ITransformer>(steps.ToArray());
         }
-
-        /// <summary>
-        /// Loads images from paths like ML.NET's <c>LoadImages</c>, and also reads Netpbm (PGM/PPM) files.
-        /// </summary>
-        /// <param name="outputColumnName">The added image column.</param>
-        /// <param name="imageFolder">The folder relative paths are resolved against; null for paths as they are.</param>
-        /// <param name="inputColumnName">The text column of paths; null for <paramref name="outputColumnName"/>.</param>
-        public FaceImageLoadingEstimator LoadImages(string outputColumnName, string? imageFolder = null, string? inputColumnName = null)
-            => new(outputColumnName, imageFolder, inputColumnName ?? outputColumnName);
-
-        /// <summary>
-        /// Crops the centre <paramref name="share"/> of each image's width and height (LFW deep-funneled:
-        /// 0.48, the centre 120 x 120 of 250 x 250); follow it with <c>ResizeImages</c>.
-        /// </summary>
-        /// <param name="outputColumnName">The added cropped image column.</param>
-        /// <param name="share">The share kept, in (0, 1].</param>
-        /// <param name="inputColumnName">The image column; null for <paramref name="outputColumnName"/>.</param>
-        public FaceImageCroppingEstimator CropImages(string outputColumnName, double share, string? inputColumnName = null)
-            => new(outputColumnName, inputColumnName ?? outputColumnName, share);
     }
 
     /// <summary>Readers of face data sets.</summary>

@@ -161,7 +161,7 @@ internal static class AccuracyBenchmark
         static int Subject(string id) => int.Parse(id.AsSpan(1));
         var images = ml.FaceRecognition().Data.LoadImageFolder(root, new ImageFolderOptions { IdentityFilter = id => Subject(id) <= 30 });
         int height = c.Size, width = (int)Math.Round(c.Size * 92.0 / 112);
-        var pipeline = ml.FaceRecognition().Transforms.LoadImages("Image", null, "ImagePath")
+        var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.Transforms.ResizeImages("Image", width, height))
             .Append(ml.Transforms.ExtractPixels("Features", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1 / 127.5f, offsetImage: -127.5f))
             .Append(ml.FaceRecognition().Trainers.Embedding(TrainerOptions(c)));
@@ -273,8 +273,8 @@ internal static class AccuracyBenchmark
         string images = Path.Combine(lfw, "images_deepfunneled");
         var people = ProtocolReaders.ReadLfwPeople(Path.Combine(lfw, "peopleDevTrain.txt")).Select(p => p.Name).ToHashSet();
         var training = ml.FaceRecognition().Data.LoadImageFolder(images, new ImageFolderOptions { IdentityFilter = people.Contains, MinimumImagesPerIdentity = 2 });
-        var pipeline = ml.FaceRecognition().Transforms.LoadImages("Image", null, "ImagePath")
-            .Append(ml.FaceRecognition().Transforms.CropImages("Image", 120.0 / 250))   // the centre 120 x 120 of 250 x 250
+        var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
+            .Append(ml.Transforms.CropImagesToCenter("Image", 120.0 / 250))   // the centre 120 x 120 of 250 x 250
             .Append(ml.Transforms.ResizeImages("Image", c.Size, c.Size))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
                 colorsToExtract: c.Grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: -127.5f))

@@ -56,7 +56,7 @@ internal static class GcStressBenchmark
             ["forcedCollections"] = collections,
             ["crashes"] = crashes,
             ["crashReports"] = crashReports,
-            ["torchSharpGcSafe"] = Training.TorchRuntime.IsGcSafe,
+            ["torchSharpGcSafe"] = Torch.TorchRuntime.IsGcSafe,
             ["machine"] = MachineInfo.Describe(),
         };
     }

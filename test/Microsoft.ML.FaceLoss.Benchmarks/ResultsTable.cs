@@ -37,8 +37,10 @@ internal static class ResultsTable
     /// <summary>For lines written before the JSON carried its command: the flag that chose the head's settings.</summary>
     private static string Flag(string dataset, string head, string settings)
     {
-        bool spec = settings == FaceLossHeads.CreateOptions(head).ToString();
-        bool small = settings == FaceLossHeads.CreateSmallDataOptions(head).ToString();
+        // Parsed, so that parameters added since (at their defaults) do not change the answer.
+        string parsed = FaceLossOptions.Parse(settings).ToString();
+        bool spec = parsed == FaceLossHeads.CreateOptions(head).ToString();
+        bool small = parsed == FaceLossHeads.CreateSmallDataOptions(head).ToString();
         return dataset == "lfw" ? (spec ? "" : small ? " --small-data-head" : "") : (small ? "" : spec ? " --spec-head" : "");
     }
 

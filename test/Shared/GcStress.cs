@@ -5,6 +5,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Losses;
+using Microsoft.ML.FaceLoss.Torch;
 using Microsoft.ML.FaceLoss.Training;
 
 namespace Microsoft.ML.FaceLoss.Testing;

@@ -8,46 +8,28 @@ namespace Microsoft.ML.FaceLoss.Data;
 /// <summary>
 /// Crops the centre of each image: a share of its width and height, as face benchmarks do with
 /// aligned images (LFW deep-funneled: the centre 120 x 120 of 250 x 250, a share of 0.48). Follow it
-/// with <c>ResizeImages</c>. Saved and loaded with the model.
+/// with <c>ResizeImages</c>. Make it with <c>mlContext.Transforms.CropImagesToCenter(...)</c>; saved
+/// and loaded with the model.
 /// </summary>
-public sealed class FaceImageCroppingTransformer : ITransformer
+public sealed class FaceImageCroppingTransformer : SingleColumnTransformer<MLImage, MLImage>, ILoadableTransformer<FaceImageCroppingTransformer>
 {
+    internal const string LoaderSignature = "FaceImageCropTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACECROP", LoaderSignature);
+
     internal FaceImageCroppingTransformer(string outputColumnName, string inputColumnName, double share)
+        : base(outputColumnName, inputColumnName)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
-        ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
         if (!(share > 0 && share <= 1)) throw new ArgumentOutOfRangeException(nameof(share), share, "The crop share must lie in (0, 1].");
-        OutputColumnName = outputColumnName;
-        InputColumnName = inputColumnName;
         Share = share;
     }
-
-    /// <summary>The added (cropped) image column.</summary>
-    public string OutputColumnName { get; }
-
-    /// <summary>The image column to crop.</summary>
-    public string InputColumnName { get; }
 
     /// <summary>The share of the width and of the height kept, around the centre.</summary>
     public double Share { get; }
 
-    /// <summary>Always true.</summary>
-    public bool IsRowToRowMapper => true;
-
-    /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => AppendedColumnsDataView.AppendedSchema(inputSchema, new Source(this, inputSchema));
-
-    /// <inheritdoc />
-    public IDataView Transform(IDataView input) => new AppendedColumnsDataView(input, new Source(this, input.Schema));
-
-    /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new AppendedColumnsRowMapper(inputSchema, new Source(this, inputSchema));
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ImageCroppingTransformerPersistence.Save(ctx, this);
-
     /// <summary>The centre <see cref="Share"/> of an image.</summary>
     public MLImage Crop(MLImage image)
     {
+        ArgumentNullException.ThrowIfNull(image);
         int width = Math.Max(1, (int)Math.Round(image.Width * Share)), height = Math.Max(1, (int)Math.Round(image.Height * Share));
         int left = (image.Width - width) / 2, top = (image.Height - height) / 2;
         int bytesPerPixel = image.BitsPerPixel / 8;
@@ -58,76 +40,51 @@ public sealed class FaceImageCroppingTransformer : ITransformer
         return MLImage.CreateFromPixels(width, height, image.PixelFormat, pixels);
     }
 
-    internal int CheckInputColumn(DataViewSchema schema)
+    private protected override string InputKind => "image column";
+
+    private protected override string ExpectedInputType => "an image";
+
+    private protected override bool Accepts(DataViewType itemType) => itemType is ImageDataViewType;
+
+    private protected override DataViewType OutputType(DataViewType inputType)
+        => inputType is ImageDataViewType { Height: > 0, Width: > 0 } sized
+            ? new ImageDataViewType(Math.Max(1, (int)Math.Round(sized.Height * Share)), Math.Max(1, (int)Math.Round(sized.Width * Share)))
+            : new ImageDataViewType();
+
+    private protected override DataViewType OutputItemType => new ImageDataViewType();
+
+    private protected override void Map(in MLImage source, ref MLImage cropped)
     {
-        var column = schema.GetColumnOrNull(InputColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The input has no image column '{InputColumnName}'.");
-        if (column.Type is not ImageDataViewType)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for image column '{InputColumnName}': expected an image, got {column.Type}.");
-        return column.Index;
+        cropped?.Dispose();
+        cropped = null!;
+        if (source is not null) cropped = Crop(source);
     }
 
-    private sealed class Source : IAppendedColumnsSource
+    private protected override TransformerFormat Format => SavedFormat;
+
+    static TransformerFormat ILoadableTransformer<FaceImageCroppingTransformer>.SavedFormat => SavedFormat;
+
+    // *** Binary format ***
+    // string: output column; string: input column; double: share
+    private protected override void Write(ModelWriter writer)
     {
-        private readonly FaceImageCroppingTransformer _parent;
-        private readonly int _imageIndex;
+        writer.WriteString(OutputColumnName);
+        writer.WriteString(InputColumnName);
+        writer.Writer.Write(Share);
+    }
 
-        public Source(FaceImageCroppingTransformer parent, DataViewSchema inputSchema)
-        {
-            _parent = parent;
-            _imageIndex = parent.CheckInputColumn(inputSchema);
-            var input = (ImageDataViewType)inputSchema[_imageIndex].Type;
-            var type = input.Height > 0 && input.Width > 0
-                ? new ImageDataViewType(Math.Max(1, (int)Math.Round(input.Height * parent.Share)), Math.Max(1, (int)Math.Round(input.Width * parent.Share)))
-                : new ImageDataViewType();
-            Columns = new[] { new DataViewSchema.DetachedColumn(parent.OutputColumnName, type) };
-        }
-
-        public IReadOnlyList<DataViewSchema.DetachedColumn> Columns { get; }
-
-        public bool ReadsThroughOwnCursor => false;
-
-        public IEnumerable<DataViewSchema.Column> Dependencies(DataViewSchema inputSchema) => new[] { inputSchema[_imageIndex] };
-
-        public Func<int, Delegate> MakeCursorGetters(IDataView input, AppendedColumnsCursor cursor, int? seed, ICollection<IDisposable> resources)
-            => MakeRowGetters(cursor.Input);
-
-        public Func<int, Delegate> MakeRowGetters(DataViewRow input)
-        {
-            var getImage = input.GetGetter<MLImage>(input.Schema[_imageIndex]);
-            MLImage source = null!;
-            ValueGetter<MLImage> getter = (ref MLImage value) =>
-            {
-                value?.Dispose();
-                value = null!;
-                getImage(ref source);
-                if (source is not null) value = _parent.Crop(source);
-            };
-            return _ => getter;
-        }
+    static FaceImageCroppingTransformer ILoadableTransformer<FaceImageCroppingTransformer>.Read(ModelReader reader)
+    {
+        string output = reader.ReadString(), input = reader.ReadString();
+        return new FaceImageCroppingTransformer(output, input, reader.Reader.ReadDouble());
     }
 }
 
 /// <summary>The estimator of <see cref="FaceImageCroppingTransformer"/>; it learns nothing.</summary>
-public sealed class FaceImageCroppingEstimator : IEstimator<FaceImageCroppingTransformer>
+public sealed class FaceImageCroppingEstimator : StatelessEstimator<FaceImageCroppingTransformer>
 {
-    private readonly FaceImageCroppingTransformer _transformer;
-
     internal FaceImageCroppingEstimator(string outputColumnName, string inputColumnName, double share)
-        => _transformer = new FaceImageCroppingTransformer(outputColumnName, inputColumnName, share);
-
-    /// <inheritdoc />
-    public FaceImageCroppingTransformer Fit(IDataView input)
+        : base(new FaceImageCroppingTransformer(outputColumnName, inputColumnName, share))
     {
-        _transformer.CheckInputColumn(input.Schema);
-        return _transformer;
-    }
-
-    /// <inheritdoc />
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        if (!MLNetInternals.TryFindColumn(inputSchema, _transformer.InputColumnName, out var column) || column.ItemType is not ImageDataViewType)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input needs the image column '{_transformer.InputColumnName}'.");
-        return MLNetInternals.With(inputSchema, MLNetInternals.ScalarColumn(_transformer.OutputColumnName, new ImageDataViewType()));
     }
 }

@@ -9,45 +9,24 @@ namespace Microsoft.ML.FaceLoss.Data;
 /// Loads images from the paths of a text column into an image column that ML.NET's image
 /// transforms (<c>ResizeImages</c>, <c>ConvertToGrayscale</c>, <c>ExtractPixels</c>) take. Reads
 /// everything ML.NET's own <c>LoadImages</c> reads (JPEG, PNG, BMP, GIF, WebP through SkiaSharp)
-/// and Netpbm (PGM/PPM), the format of ORL and Yale B. Saved and loaded with the model.
+/// and Netpbm (PGM/PPM), the format of ORL and Yale B. Make it with
+/// <c>mlContext.Transforms.LoadImagesWithNetpbm(...)</c>; saved and loaded with the model.
 /// </summary>
-public sealed class FaceImageLoadingTransformer : ITransformer
+public sealed class FaceImageLoadingTransformer : SingleColumnTransformer<ReadOnlyMemory<char>, MLImage>, ILoadableTransformer<FaceImageLoadingTransformer>
 {
+    internal const string LoaderSignature = "FaceImageLoadTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACEIMGL", LoaderSignature);
+
     internal FaceImageLoadingTransformer(string outputColumnName, string? imageFolder, string inputColumnName)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
-        ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
-        OutputColumnName = outputColumnName;
-        ImageFolder = string.IsNullOrEmpty(imageFolder) ? null : imageFolder;
-        InputColumnName = inputColumnName;
-    }
-
-    /// <summary>The added image column.</summary>
-    public string OutputColumnName { get; }
-
-    /// <summary>The text column of image paths.</summary>
-    public string InputColumnName { get; }
+        : base(outputColumnName, inputColumnName)
+        => ImageFolder = string.IsNullOrEmpty(imageFolder) ? null : imageFolder;
 
     /// <summary>The folder relative paths are resolved against; null for paths as they are.</summary>
     public string? ImageFolder { get; }
 
-    /// <summary>Always true: each image depends on its own row only.</summary>
-    public bool IsRowToRowMapper => true;
-
-    /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
-        => AppendedColumnsDataView.AppendedSchema(inputSchema, new Source(this, inputSchema));
-
-    /// <inheritdoc />
-    public IDataView Transform(IDataView input) => new AppendedColumnsDataView(input, new Source(this, input.Schema));
-
-    /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new AppendedColumnsRowMapper(inputSchema, new Source(this, inputSchema));
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ImageLoadingTransformerPersistence.Save(ctx, this);
-
     /// <summary>Loads one image: Netpbm by this library, every other format by SkiaSharp.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not an image that can be read; the message names it.</exception>
     public static MLImage LoadImage(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Image file '{path}' was not found.", path);
@@ -62,77 +41,50 @@ public sealed class FaceImageLoadingTransformer : ITransformer
         }
     }
 
-    internal int CheckInputColumn(DataViewSchema schema)
+    private protected override string InputKind => "image-path column";
+
+    private protected override string ExpectedInputType => "String";
+
+    private protected override bool Accepts(DataViewType itemType) => itemType is TextDataViewType;
+
+    private protected override DataViewType OutputType(DataViewType inputType) => new ImageDataViewType();
+
+    private protected override DataViewType OutputItemType => new ImageDataViewType();
+
+    private protected override void Map(in ReadOnlyMemory<char> path, ref MLImage image)
     {
-        var column = schema.GetColumnOrNull(InputColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The input has no image-path column '{InputColumnName}'.");
-        if (column.Type is not TextDataViewType)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for image-path column '{InputColumnName}': expected String, got {column.Type}.");
-        return column.Index;
+        image?.Dispose();
+        image = null!;
+        if (path.Length == 0) return;
+        string file = path.ToString();
+        image = LoadImage(ImageFolder is null ? file : Path.Combine(ImageFolder, file));
     }
 
-    private sealed class Source : IAppendedColumnsSource
+    private protected override TransformerFormat Format => SavedFormat;
+
+    static TransformerFormat ILoadableTransformer<FaceImageLoadingTransformer>.SavedFormat => SavedFormat;
+
+    // *** Binary format ***
+    // string: output column; string: input column; string or null: image folder
+    private protected override void Write(ModelWriter writer)
     {
-        private readonly FaceImageLoadingTransformer _parent;
-        private readonly int _pathIndex;
+        writer.WriteString(OutputColumnName);
+        writer.WriteString(InputColumnName);
+        writer.WriteStringOrNull(ImageFolder);
+    }
 
-        public Source(FaceImageLoadingTransformer parent, DataViewSchema inputSchema)
-        {
-            _parent = parent;
-            _pathIndex = parent.CheckInputColumn(inputSchema);
-            Columns = new[] { new DataViewSchema.DetachedColumn(parent.OutputColumnName, new ImageDataViewType()) };
-        }
-
-        public IReadOnlyList<DataViewSchema.DetachedColumn> Columns { get; }
-
-        public bool ReadsThroughOwnCursor => false;
-
-        public IEnumerable<DataViewSchema.Column> Dependencies(DataViewSchema inputSchema) => new[] { inputSchema[_pathIndex] };
-
-        public Func<int, Delegate> MakeCursorGetters(IDataView input, AppendedColumnsCursor cursor, int? seed, ICollection<IDisposable> resources)
-            => MakeRowGetters(cursor.Input);
-
-        public Func<int, Delegate> MakeRowGetters(DataViewRow input)
-        {
-            var getPath = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[_pathIndex]);
-            ReadOnlyMemory<char> path = default;
-            ValueGetter<MLImage> getter = (ref MLImage image) =>
-            {
-                image?.Dispose();
-                image = null!;
-                getPath(ref path);
-                if (path.Length == 0) return;
-                string file = path.ToString();
-                if (_parent.ImageFolder is not null) file = Path.Combine(_parent.ImageFolder, file);
-                image = LoadImage(file);
-            };
-            return _ => getter;
-        }
+    static FaceImageLoadingTransformer ILoadableTransformer<FaceImageLoadingTransformer>.Read(ModelReader reader)
+    {
+        string output = reader.ReadString(), input = reader.ReadString();
+        return new FaceImageLoadingTransformer(output, reader.ReadStringOrNull(), input);
     }
 }
 
 /// <summary>The estimator of <see cref="FaceImageLoadingTransformer"/>; it learns nothing.</summary>
-public sealed class FaceImageLoadingEstimator : IEstimator<FaceImageLoadingTransformer>
+public sealed class FaceImageLoadingEstimator : StatelessEstimator<FaceImageLoadingTransformer>
 {
-    private readonly FaceImageLoadingTransformer _transformer;
-
     internal FaceImageLoadingEstimator(string outputColumnName, string? imageFolder, string inputColumnName)
-        => _transformer = new FaceImageLoadingTransformer(outputColumnName, imageFolder, inputColumnName);
-
-    /// <inheritdoc />
-    public FaceImageLoadingTransformer Fit(IDataView input)
+        : base(new FaceImageLoadingTransformer(outputColumnName, imageFolder, inputColumnName))
     {
-        _transformer.CheckInputColumn(input.Schema);
-        return _transformer;
-    }
-
-    /// <inheritdoc />
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        if (!MLNetInternals.TryFindColumn(inputSchema, _transformer.InputColumnName, out var column))
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no image-path column '{_transformer.InputColumnName}'.");
-        if (column.ItemType is not TextDataViewType || column.Kind != SchemaShape.Column.VectorKind.Scalar)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for image-path column '{_transformer.InputColumnName}': expected String, got {column.GetTypeString()}.");
-        return MLNetInternals.With(inputSchema, MLNetInternals.ScalarColumn(_transformer.OutputColumnName, new ImageDataViewType()));
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.FaceLoss.Backbones;
+using Microsoft.ML.FaceLoss.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -71,10 +72,23 @@ internal sealed class EmbeddingNetwork : IDisposable
 
     public nn.Module<Tensor, Tensor> Module { get; }
 
+    /// <summary>Where the weights are (the CPU unless <see cref="MoveTo"/> moved them); inputs are moved there.</summary>
+    public Device Device { get; private set; } = CPU;
+
+    /// <summary>Moves the weights to <paramref name="device"/>.</summary>
+    public void MoveTo(Device device)
+    {
+        lock (_lock)
+        {
+            Module.to(device);
+            Device = device;
+        }
+    }
+
     /// <summary>Makes a network with freshly initialised weights (from torch's global generator).</summary>
     public static EmbeddingNetwork Create(EmbeddingNetworkConfig config, BackboneFactory? custom = null)
     {
-        Training.TorchRuntime.EnsureLoaded();
+        TorchRuntime.EnsureLoaded();
         return new(config, BackboneCatalog.Create(config.Backbone, config.Channels, config.Height, config.Width,
             config.EmbeddingSize, config.BaseWidth, config.DropoutRate, config.StemStride, custom ?? config.CreateCustomFactory()));
     }
@@ -98,10 +112,10 @@ internal sealed class EmbeddingNetwork : IDisposable
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             Module.eval();
-            var batch = tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width });
+            var batch = tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width }).to(Device);
             var features = Module.forward(batch);
             if (flipTest) features = features + Module.forward(batch.flip(3));
-            var output = nn.functional.normalize(features, p: 2, dim: 1).contiguous();
+            var output = nn.functional.normalize(features, p: 2, dim: 1).cpu().contiguous();
             output.data<float>().CopyTo(embeddings.Slice(0, count * size));
         }
     }
@@ -116,7 +130,7 @@ internal sealed class EmbeddingNetwork : IDisposable
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             Module.eval();
-            var output = Module.forward(tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width })).contiguous();
+            var output = Module.forward(tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width }).to(Device)).cpu().contiguous();
             output.data<float>().CopyTo(features.Slice(0, count * size));
         }
     }

@@ -14,8 +14,13 @@ namespace Microsoft.ML.FaceLoss.Embedding;
 /// be used from many threads at once. Made by <see cref="Training.FaceEmbeddingTrainer"/>; saved
 /// and loaded with <c>mlContext.Model.Save</c> and <c>mlContext.Model.Load</c>.
 /// </summary>
-public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
+public sealed class FaceEmbeddingTransformer : RowMappingTransformer, ILoadableTransformer<FaceEmbeddingTransformer>, IDisposable
 {
+    internal const string LoaderSignature = "FaceEmbeddingTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACEEMBD", LoaderSignature);
+    private const string NetworkStream = "FaceEmbeddingNetwork.bin";
+    private const int NetworkFormatVersion = 1;
+
     private readonly FaceLossOptions? _trainedWith;
 
     internal FaceEmbeddingTransformer(string featureColumnName, string outputColumnName, EmbeddingNetwork network,
@@ -83,23 +88,7 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
 
     internal int InputLength => Network.Config.InputLength;
 
-    /// <summary>Always true: the embedding of a row depends on that row only.</summary>
-    public bool IsRowToRowMapper => true;
-
-    /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
-        => AppendedColumnsDataView.AppendedSchema(inputSchema, new EmbeddingColumnSource(this, inputSchema));
-
-    /// <inheritdoc />
-    public IDataView Transform(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return new AppendedColumnsDataView(input, new EmbeddingColumnSource(this, input.Schema));
-    }
-
-    /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
-        => new AppendedColumnsRowMapper(inputSchema, new EmbeddingColumnSource(this, inputSchema));
+    private protected override IAppendedColumnsSource CreateSource(DataViewSchema inputSchema) => new EmbeddingColumnSource(this, inputSchema);
 
     /// <summary>Embeds one image given as C x H x W planar values; returns the L2-normalized embedding.</summary>
     public float[] Embed(ReadOnlySpan<float> pixels)
@@ -127,7 +116,36 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
         return features;
     }
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => EmbeddingTransformerPersistence.Save(ctx, this);
+    private protected override TransformerFormat Format => SavedFormat;
+
+    static TransformerFormat ILoadableTransformer<FaceEmbeddingTransformer>.SavedFormat => SavedFormat;
+
+    // *** Binary format ***
+    // string: feature column; string: output column; int: inference batch size; bool: flip test
+    // stream FaceEmbeddingNetwork.bin: ModelStreamFormat { loss options; network config; weights }
+    private protected override void Write(ModelWriter writer)
+    {
+        writer.WriteString(FeatureColumnName);
+        writer.WriteString(OutputColumnName);
+        writer.Writer.Write(InferenceBatchSize);
+        writer.Writer.Write(FlipTest);
+        writer.WriteStream(NetworkStream, NetworkFormatVersion, payload =>
+        {
+            LossOptionsSerializer.Write(payload, _trainedWith);
+            Network.Write(payload);
+        });
+    }
+
+    static FaceEmbeddingTransformer ILoadableTransformer<FaceEmbeddingTransformer>.Read(ModelReader reader)
+    {
+        string feature = reader.ReadString();
+        string output = reader.ReadString();
+        int batchSize = reader.Reader.ReadInt32();
+        bool flipTest = reader.Reader.ReadBoolean();
+        var (loss, network) = reader.ReadStream(NetworkStream, "face embedding network", NetworkFormatVersion,
+            (payload, _) => (LossOptionsSerializer.Read(payload), EmbeddingNetwork.Read(payload)));
+        return new FaceEmbeddingTransformer(feature, output, network, loss, batchSize, flipTest);
+    }
 
     /// <summary>Releases the network's native memory (unless this transformer shares another's network, see <see cref="WithColumns"/>).</summary>
     public void Dispose()
@@ -135,10 +153,8 @@ public sealed class FaceEmbeddingTransformer : ITransformer, IDisposable
         if (!_sharesNetwork) Network.Dispose();
     }
 
-    internal FaceLossOptions? TrainedWithInternal => _trainedWith;
-
     /// <summary>What each training epoch achieved (loss, validation figures), in order; empty for a transformer loaded from a file.</summary>
-    public IReadOnlyList<Training.EpochSummary> TrainingHistory { get; internal init; } = Array.Empty<Training.EpochSummary>();
+    public IReadOnlyList<EpochSummary> TrainingHistory { get; internal init; } = Array.Empty<EpochSummary>();
 
     /// <summary>The mean training loss of each epoch, in order; empty for a transformer loaded from a file.</summary>
     public IReadOnlyList<double> EpochLosses => TrainingHistory.Select(e => e.Loss).ToList();

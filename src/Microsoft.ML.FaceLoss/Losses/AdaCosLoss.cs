@@ -10,56 +10,51 @@ namespace Microsoft.ML.FaceLoss.Losses;
 /// while the hardest non-target cosine exceeds the median target cosine (early training on many
 /// similar classes) ln(B) grows faster than s and the unclamped update diverges to infinity.
 /// </summary>
-public sealed class AdaCosLoss : ClassifierHead
+public sealed class AdaCosLoss : ClassifierHead<AdaCosLoss.Options>
 {
     /// <summary>The options of <see cref="AdaCosLoss"/>; the head has no parameters to tune.</summary>
+    [FaceLossHead("AdaCos", Order = 14)]
     public sealed class Options : ClassifierOptions
     {
-        private double _maximumScale = 64;
-
-        /// <inheritdoc />
-        public override string HeadName => "AdaCos";
-
         /// <summary>
         /// The largest scale the adaptive update may set. Default: 64, the largest scale the other
         /// normalized heads use; the paper's update has no bound (<see cref="double.PositiveInfinity"/>
         /// restores it) and diverges when the hardest negatives stay closer than the median positive.
         /// </summary>
         [LossParameter("max_scale")]
-        public double MaximumScale { get => _maximumScale; set => _maximumScale = value > 0 ? value
-                : throw new ArgumentOutOfRangeException(nameof(MaximumScale), value, "MaximumScale must be greater than 0 (PositiveInfinity for no bound)."); }
+        public double MaximumScale
+        {
+            get;
+            set => field = value > 0 ? value
+                : throw new ArgumentOutOfRangeException(nameof(MaximumScale), value, "MaximumScale must be greater than 0 (PositiveInfinity for no bound).");
+        } = 64;
 
         /// <inheritdoc />
-        public override FaceLossHead CreateHead(int classCount, int embeddingSize,
-            ScalarType dtype = ScalarType.Float32, Device? device = null)
-            => new AdaCosLoss(this, classCount, embeddingSize, dtype, device);
+        public override void ApplySmallDataPreset() => MaximumScale = 16;
     }
 
     private readonly Tensor _scale;
-    private readonly double _maximumScale;
 
     /// <summary>Creates the head.</summary>
-    public AdaCosLoss(Options options, int classCount, int embeddingSize,
-        ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public AdaCosLoss(Options options, int classCount, int embeddingSize, ScalarType dtype = ScalarType.Float32, Device? device = null)
         : base(options, classCount, embeddingSize, dtype, device)
     {
-        _maximumScale = ((Options)HeadOptions).MaximumScale;
-        _scale = CreateState("scale", full(Array.Empty<long>(), Math.Min(_maximumScale, Math.Sqrt(2) * Math.Log(Math.Max(1, classCount - 1))), dtype, device));
+        _scale = CreateState("scale", full(Array.Empty<long>(), Math.Min(options.MaximumScale, Math.Sqrt(2) * Math.Log(Math.Max(1, classCount - 1))), dtype, device));
     }
 
     /// <inheritdoc />
-    protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
+    protected override Tensor Logits(ClassifierBatch batch)
     {
-        var cosine = Cosine(embeddings, weight);
+        var cosine = batch.Cosine;
         if (training)
         {
             using var noGrad = no_grad();
-            var oneHot = OneHot(labels, cosine.shape[1], ScalarType.Bool);
+            var oneHot = batch.OneHot(ScalarType.Bool);
             // ln B as a log-sum-exp, so that a large scale cannot overflow exp.
             var logB = (cosine * _scale).masked_fill(oneHot, double.NegativeInfinity).flatten().logsumexp(0) - Math.Log(cosine.shape[0]);
-            var thetaMedian = Target(cosine, labels).clamp(-1 + 1e-7, 1 - 1e-7).acos().median();
-            _scale.copy_((logB / thetaMedian.clamp_max(Math.PI / 4).cos()).clamp_max(_maximumScale));
+            var thetaMedian = batch.TargetCosine.clamp(-1 + 1e-7, 1 - 1e-7).acos().median();
+            _scale.copy_((logB / thetaMedian.clamp_max(Math.PI / 4).cos()).clamp_max(HeadOptions.MaximumScale));
         }
-        return CrossEntropy(cosine * _scale, labels);
+        return cosine * _scale;
     }
 }

@@ -8,65 +8,46 @@ namespace Microsoft.ML.FaceLoss.Losses;
 /// becomes cos(clamp(theta - m z)) - (m + m z); high-quality images get an ArcFace-like margin,
 /// low-quality ones a CosFace-like one. State: <c>batch_mean</c> (20), <c>batch_std</c> (100).
 /// </summary>
-public sealed class AdaFaceLoss : ClassifierHead
+public sealed class AdaFaceLoss : ClassifierHead<AdaFaceLoss.Options>
 {
-    /// <summary>The options of <see cref="AdaFaceLoss"/>.</summary>
-    public sealed class Options : ClassifierOptions
+    /// <summary>The options of <see cref="AdaFaceLoss"/>: s = 64, m = 0.4 by default.</summary>
+    [FaceLossHead("AdaFace", Order = 12)]
+    public sealed class Options() : AngularMarginOptions(64, 0.4)
     {
-        private double _scale = 64, _margin = 0.4, _h = 0.333;
-
-        /// <inheritdoc />
-        public override string HeadName => "AdaFace";
-
-        /// <summary>The scale s of the cosine logits. Default: 64.</summary>
-        [LossParameter("scale")]
-        public double Scale { get => _scale; set => _scale = Positive(value, nameof(Scale)); }
-
-        /// <summary>The margin m, in [0, pi). Default: 0.4.</summary>
-        [LossParameter("margin")]
-        public double Margin { get => _margin; set => _margin = InRange(value, 0, Math.PI, nameof(Margin)); }
-
         /// <summary>h, how strongly the normalized feature norm moves the margin, at or above 0. Default: 0.333.</summary>
         [LossParameter("h")]
-        public double H { get => _h; set => _h = NonNegative(value, nameof(H)); }
+        public double H { get; set => field = NonNegative(value, nameof(H)); } = 0.333;
 
-        /// <inheritdoc />
-        public override FaceLossHead CreateHead(int classCount, int embeddingSize,
-            ScalarType dtype = ScalarType.Float32, Device? device = null)
-            => new AdaFaceLoss(this, classCount, embeddingSize, dtype, device);
     }
 
-    private readonly Options _options;
     private readonly Tensor _mean, _std;
 
     /// <summary>Creates the head.</summary>
-    public AdaFaceLoss(Options options, int classCount, int embeddingSize,
-        ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public AdaFaceLoss(Options options, int classCount, int embeddingSize, ScalarType dtype = ScalarType.Float32, Device? device = null)
         : base(options, classCount, embeddingSize, dtype, device)
     {
-        _options = (Options)HeadOptions;
         _mean = CreateState("batch_mean", full(Array.Empty<long>(), 20.0, dtype, device));
         _std = CreateState("batch_std", full(Array.Empty<long>(), 100.0, dtype, device));
     }
 
     /// <inheritdoc />
-    protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
+    protected override Tensor Logits(ClassifierBatch batch)
     {
-        double m = _options.Margin;
+        double m = HeadOptions.Margin;
         Tensor z;
         using (no_grad())
         {
-            var norms = embeddings.norm(1, keepdim: true).clamp(0.001, 100);
+            var norms = batch.Embeddings.norm(1, keepdim: true).clamp(0.001, 100);
             if (training)
             {
                 _mean.mul_(0.99).add_(norms.mean() * 0.01);
                 if (norms.shape[0] > 1) _std.mul_(0.99).add_(norms.std() * 0.01);
             }
-            z = ((norms - _mean) / (_std + 1e-3) * _options.H).clamp(-1, 1);
+            z = ((norms - _mean) / (_std + 1e-3) * HeadOptions.H).clamp(-1, 1);
         }
-        var cosine = Cosine(embeddings, weight).clamp(-1 + 1e-3, 1 - 1e-3);
-        var theta = Target(cosine, labels).acos();
+        var cosine = batch.Cosine.clamp(-1 + 1e-3, 1 - 1e-3);
+        var theta = cosine.gather(1, batch.Labels.unsqueeze(1)).acos();
         var target = (theta - m * z).clamp(1e-3, Math.PI - 1e-3).cos() - (m + m * z);
-        return CrossEntropy(ReplaceTarget(cosine, labels, target) * _options.Scale, labels);
+        return batch.WithTarget(cosine, target) * HeadOptions.Scale;
     }
 }

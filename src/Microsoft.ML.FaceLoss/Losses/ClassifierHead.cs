@@ -1,14 +1,16 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.FaceLoss.Losses;
 
 /// <summary>
-/// A head of the softmax family: owns the class-weight matrix W and turns embeddings into logits
-/// whose cross-entropy with the labels is the loss; margin heads only rewrite the target logit.
-/// With <see cref="ClassifierOptions.SampleRate"/> below 1, each training step uses only the
-/// batch's own classes and a random share of the others (Partial FC, An et al. 2021), so that very
-/// many identities train in little memory.
+/// A head of the softmax family. It owns the class-weight matrix W, the class sampling of Partial FC
+/// and the cross-entropy; a head derived from it states only how it turns the batch into logits
+/// (<see cref="Logits"/>: usually the cosines with the target logit rewritten) and, where it has one,
+/// the term it adds (<see cref="ExtraLoss"/>). With <see cref="ClassifierOptions.SampleRate"/> below 1,
+/// each training step uses only the batch's own classes and a random share of the others (Partial FC,
+/// An et al. 2021), so that very many identities train in little memory.
 /// </summary>
 public abstract class ClassifierHead : FaceLossHead
 {
@@ -31,7 +33,7 @@ public abstract class ClassifierHead : FaceLossHead
     }
 
     /// <summary>The class-weight matrix W, (C*K) x D.</summary>
-    public new TorchSharp.Modules.Parameter Weight => base.Weight!;
+    public new Parameter Weight => base.Weight!;
 
     /// <summary>The number of identities C.</summary>
     public int ClassCount { get; }
@@ -44,42 +46,18 @@ public abstract class ClassifierHead : FaceLossHead
     {
         CheckBatch(embeddings, labels);
         using var scope = NewDisposeScope();
-        if (!training || _sampleRate >= 1)
-            return Loss(embeddings, labels, Weight).MoveToOuterDisposeScope();
-        var (rows, sampledLabels) = SampleClasses(labels);
-        return Loss(embeddings, sampledLabels, rows).MoveToOuterDisposeScope();
+        var (weight, classLabels) = training && _sampleRate < 1 ? SampleClasses(labels) : (Weight, labels);
+        var batch = new ClassifierBatch(embeddings, classLabels, weight, RowsPerClass);
+        var loss = nn.functional.cross_entropy(Logits(batch), classLabels);
+        if (ExtraLoss(batch) is { } extra) loss = loss + extra;
+        return loss.MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Computes the loss against the class-weight rows <paramref name="weight"/> ((C'*K) x D), where
-    /// <paramref name="labels"/> index the C' classes of these rows.
-    /// </summary>
-    protected abstract Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight);
+    /// <summary>The N x C' logits of the batch, whose softmax cross-entropy with the labels is the loss.</summary>
+    protected abstract Tensor Logits(ClassifierBatch batch);
 
-    /// <summary>The N x C' cosines between the normalized embeddings and the normalized rows of <paramref name="weight"/>, the best sub-centre of each class.</summary>
-    protected Tensor Cosine(Tensor embeddings, Tensor weight)
-    {
-        var cosine = nn.functional.normalize(embeddings, p: 2, dim: 1).mm(nn.functional.normalize(weight, p: 2, dim: 1).t());
-        if (RowsPerClass == 1) return cosine;
-        return cosine.view(cosine.shape[0], -1, RowsPerClass).amax(new long[] { 2 });
-    }
-
-    /// <summary>The target cosine t = cos[i, y_i] as an N x 1 column.</summary>
-    protected static Tensor Target(Tensor cosine, Tensor labels) => cosine.gather(1, labels.unsqueeze(1));
-
-    /// <summary>An N x C' matrix with 1 at each row's label.</summary>
-    protected static Tensor OneHot(Tensor labels, long classes, ScalarType dtype)
-        => nn.functional.one_hot(labels, classes).to(dtype);
-
-    /// <summary>Replaces the target logit of each row by <paramref name="newTarget"/> (N x 1), keeping the gradient of both.</summary>
-    protected static Tensor ReplaceTarget(Tensor logits, Tensor labels, Tensor newTarget)
-    {
-        var oneHot = OneHot(labels, logits.shape[1], logits.dtype);
-        return logits * (1 - oneHot) + oneHot * newTarget;
-    }
-
-    /// <summary>The batch mean of the softmax cross-entropy of <paramref name="logits"/> with the labels.</summary>
-    protected static Tensor CrossEntropy(Tensor logits, Tensor labels) => nn.functional.cross_entropy(logits, labels);
+    /// <summary>A term added to the cross-entropy (MagFace's regulariser, center loss's centre term); none by default.</summary>
+    protected virtual Tensor? ExtraLoss(ClassifierBatch batch) => null;
 
     /// <summary>The batch's classes and a random share of the others; labels renumbered into that subset.</summary>
     private (Tensor Rows, Tensor Labels) SampleClasses(Tensor labels)
@@ -101,21 +79,16 @@ public abstract class ClassifierHead : FaceLossHead
     }
 }
 
-/// <summary>The options every classifier head shares.</summary>
-public abstract class ClassifierOptions : FaceLossOptions
+/// <summary>A classifier head with its options typed: <see cref="HeadOptions"/>.</summary>
+/// <typeparam name="TOptions">The head's options.</typeparam>
+public abstract class ClassifierHead<TOptions> : ClassifierHead where TOptions : ClassifierOptions
 {
-    private double _sampleRate = 1;
-
-    /// <summary>
-    /// The share of the classes each training step uses (Partial FC): the batch's own classes plus
-    /// random others up to this share of C; 1 uses all. In (0, 1]. Default: 1.
-    /// </summary>
-    /// <remarks>Not a parameter of the loss itself, so not part of the golden files; saved with the model.</remarks>
-    [LossParameter("sample_rate")]
-    public double SampleRate
+    /// <summary>Creates the head (see <see cref="ClassifierHead"/>).</summary>
+    protected ClassifierHead(TOptions options, int classCount, int embeddingSize, ScalarType dtype, Device? device)
+        : base(options, classCount, embeddingSize, dtype, device)
     {
-        get => _sampleRate;
-        set => _sampleRate = double.IsFinite(value) && value > 0 && value <= 1 ? value
-            : throw new ArgumentOutOfRangeException(nameof(SampleRate), value, "SampleRate must lie in (0, 1].");
     }
+
+    /// <summary>The head's own copy of its options (name and parameters).</summary>
+    public new TOptions HeadOptions => (TOptions)base.HeadOptions;
 }

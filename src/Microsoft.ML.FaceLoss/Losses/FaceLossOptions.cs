@@ -6,18 +6,20 @@ namespace Microsoft.ML.FaceLoss.Losses;
 
 /// <summary>
 /// The options of one loss head: which head, its parameters with the defaults of the specification,
-/// and the factory that makes the head. Every head has a nested <c>Options</c> class derived from this
-/// one; put an instance into <c>FaceEmbeddingTrainer.Options.Loss</c>.
+/// its small-data preset, and the factory that makes the head. Every head declares a nested
+/// <c>Options</c> class derived from this one and marked with <see cref="FaceLossHeadAttribute"/>,
+/// which registers the head by name (see <see cref="FaceLossHeads"/>); put an instance into
+/// <c>FaceEmbeddingTrainer.Options.Loss</c>.
 /// </summary>
 /// <remarks>
-/// Parameters are properties whose setters check the value, so a value outside the head's meaning
-/// (a negative scale, a margin at or beyond pi) fails when the options are made, not as NaN many
-/// steps into training.
+/// Parameters are properties marked with <see cref="LossParameterAttribute"/> whose setters check the
+/// value, so a value outside the head's meaning (a negative scale, a margin at or beyond pi) fails
+/// when the options are made, not as NaN many steps into training.
 /// </remarks>
 public abstract class FaceLossOptions
 {
-    /// <summary>The name of the head, as the specification and the golden files write it (for example <c>ArcFace</c>).</summary>
-    public abstract string HeadName { get; }
+    /// <summary>The name of the head, as the specification and the golden files write it (for example <c>ArcFace</c>): the name its <see cref="FaceLossHeadAttribute"/> gives.</summary>
+    public string HeadName => FaceLossHeads.Describe(GetType()).Name;
 
     /// <summary>
     /// Whether the head needs a learnable class-weight matrix and therefore the number of identities.
@@ -34,13 +36,28 @@ public abstract class FaceLossOptions
     /// <summary>Rows of the class-weight matrix per identity (sub-centres); 1 for every head but sub-center ArcFace.</summary>
     public virtual int RowsPerClass => 1;
 
-    /// <summary>Makes the head with freshly initialised class weights and initial state.</summary>
+    /// <summary>
+    /// Makes the head with freshly initialised class weights and initial state: the head class that
+    /// declares these options as its nested <c>Options</c>, through its constructor
+    /// <c>(Options, int classCount, int embeddingSize, ScalarType, Device?)</c>.
+    /// </summary>
     /// <param name="classCount">The number of identities (rows of the class-weight matrix per sub-centre).</param>
     /// <param name="embeddingSize">The length of one embedding.</param>
     /// <param name="dtype">The element type of the head's weights and state; float32 by default.</param>
     /// <param name="device">The device of the head's weights and state; the CPU by default.</param>
-    public abstract FaceLossHead CreateHead(int classCount, int embeddingSize,
-        torch.ScalarType dtype = torch.ScalarType.Float32, torch.Device? device = null);
+    public virtual FaceLossHead CreateHead(int classCount, int embeddingSize,
+        torch.ScalarType dtype = torch.ScalarType.Float32, torch.Device? device = null)
+        => FaceLossHeads.Describe(GetType()).CreateHead(this, classCount, embeddingSize, dtype, device);
+
+    /// <summary>
+    /// Sets the parameters that train well on small data sets (a few thousand images, such as ORL, a
+    /// synthetic set or a few hundred LFW people), where the papers' defaults, made for millions of
+    /// images, over-fit or stall; see <see cref="FaceLossHeads.CreateSmallDataOptions"/>. The base
+    /// keeps the specification's defaults.
+    /// </summary>
+    public virtual void ApplySmallDataPreset()
+    {
+    }
 
     /// <summary>The head's parameters by their snake_case names, in declaration order.</summary>
     public IReadOnlyList<KeyValuePair<string, object>> GetParameters()
@@ -73,6 +90,29 @@ public abstract class FaceLossOptions
         }
     }
 
+    /// <summary>
+    /// Reads options written by <see cref="ToString"/>, such as <c>ArcFace(scale=16, margin=0.2)</c>:
+    /// the head by name, each given parameter set, the others at their defaults.
+    /// </summary>
+    /// <exception cref="FormatException">The text is not <c>Name(name=value, ...)</c>.</exception>
+    /// <exception cref="ArgumentException">No head or parameter has that name.</exception>
+    public static FaceLossOptions Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text = text.Trim();
+        int open = text.IndexOf('(');
+        if (open <= 0 || !text.EndsWith(')'))
+            throw new FormatException($"'{text}' is not a loss head with its parameters, such as ArcFace(scale=16, margin=0.2).");
+        var options = FaceLossHeads.CreateOptions(text[..open]);
+        foreach (var pair in text[(open + 1)..^1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int equals = pair.IndexOf('=');
+            if (equals <= 0) throw new FormatException($"'{pair}' in '{text}' is not name=value.");
+            options.SetParameter(pair[..equals].Trim(), pair[(equals + 1)..].Trim());
+        }
+        return options;
+    }
+
     /// <summary>Returns a copy of these options, so that later changes to one do not reach the other.</summary>
     public FaceLossOptions Clone() => (FaceLossOptions)MemberwiseClone();
 
@@ -87,19 +127,21 @@ public abstract class FaceLossOptions
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     };
 
+    // The parameters in declaration order, those of base classes (such as the scale) first; the
+    // shared settings (sample_rate, reduction), not parameters of one loss's formula, last.
     private static IEnumerable<(PropertyInfo Property, LossParameterAttribute Attribute)> ParameterProperties(Type type)
         => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Select(p => (Property: p, Attribute: p.GetCustomAttribute<LossParameterAttribute>()!))
             .Where(p => p.Attribute is not null)
-            .OrderBy(p => Depth(p.Property.DeclaringType!))
+            .OrderBy(p => p.Attribute.Shared)
+            .ThenBy(p => Depth(p.Property.DeclaringType!))
             .ThenBy(p => p.Property.MetadataToken);
 
-    // Parameters of the head itself first, then those its base classes share (such as sample_rate).
     private static int Depth(Type type)
     {
         int depth = 0;
         for (var t = type; t is not null; t = t.BaseType) depth++;
-        return -depth;
+        return depth;
     }
 
     /// <summary>Throws when <paramref name="value"/> is not a finite number greater than zero.</summary>

@@ -8,38 +8,19 @@ namespace Microsoft.ML.FaceLoss.Losses;
 /// <see cref="MultiplicativeMarginOptions"/>). SphereFace's ancestor, without weight normalization.
 /// State: <c>iteration</c>.
 /// </summary>
-public sealed class LargeMarginSoftmaxLoss : MultiplicativeMarginHead
+public sealed class LargeMarginSoftmaxLoss(LargeMarginSoftmaxLoss.Options options, int classCount, int embeddingSize, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    : MultiplicativeMarginHead<LargeMarginSoftmaxLoss.Options>(options, classCount, embeddingSize, dtype, device)
 {
     /// <summary>The options of <see cref="LargeMarginSoftmaxLoss"/>: m = 2 by default.</summary>
-    public sealed class Options : MultiplicativeMarginOptions
-    {
-        /// <summary>Creates the options with m = 2.</summary>
-        public Options() : base(2)
-        {
-        }
-
-        /// <inheritdoc />
-        public override string HeadName => "LargeMarginSoftmax";
-
-        /// <inheritdoc />
-        public override FaceLossHead CreateHead(int classCount, int embeddingSize,
-            ScalarType dtype = ScalarType.Float32, Device? device = null)
-            => new LargeMarginSoftmaxLoss(this, classCount, embeddingSize, dtype, device);
-    }
-
-    /// <summary>Creates the head.</summary>
-    public LargeMarginSoftmaxLoss(Options options, int classCount, int embeddingSize,
-        ScalarType dtype = ScalarType.Float32, Device? device = null)
-        : base(options, classCount, embeddingSize, dtype, device)
-    {
-    }
+    [FaceLossHead("LargeMarginSoftmax", Order = 4)]
+    public sealed class Options() : MultiplicativeMarginOptions(2);
 
     /// <inheritdoc />
-    protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
+    protected override Tensor Logits(ClassifierBatch batch)
     {
         // Neither side normalized: logits x W^T, the target scaled by |W_y||x|.
-        var scale = embeddings.norm(1, keepdim: true) * weight.index_select(0, labels).norm(1, keepdim: true);
-        var target = MarginTarget(Target(Cosine(embeddings, weight), labels), scale);
-        return CrossEntropy(ReplaceTarget(embeddings.mm(weight.t()), labels, target), labels);
+        var scale = batch.FeatureNorms * batch.Weight.index_select(0, batch.Labels).norm(1, keepdim: true);
+        var target = MarginTarget(batch.TargetCosine, scale); // before the logits, as the graph's order sets the gradients' last bits
+        return batch.WithTarget(batch.Linear, target);
     }
 }

@@ -14,4 +14,11 @@ public sealed class LossParameterAttribute : Attribute
 
     /// <summary>The snake_case name of the parameter.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// Whether the parameter is a setting a family of heads shares rather than part of one head's
+    /// formula (a classifier's sample rate, a pair loss's reduction): such parameters come last in
+    /// <see cref="FaceLossOptions.GetParameters"/> and <see cref="FaceLossOptions.ToString"/>. Default: false.
+    /// </summary>
+    public bool Shared { get; init; }
 }

@@ -7,29 +7,21 @@ namespace Microsoft.ML.FaceLoss.Losses;
 /// Softmax: CE(x W^T + b), the "CNN + very-many-class softmax" of DeepFace and DeepID. Its features
 /// separate the training identities but are not compact; the baseline the margin heads beat.
 /// </summary>
-public sealed class SoftmaxLoss : ClassifierHead
+public sealed class SoftmaxLoss : ClassifierHead<SoftmaxLoss.Options>
 {
     /// <summary>The options of <see cref="SoftmaxLoss"/>.</summary>
+    [FaceLossHead("Softmax", Order = 0)]
     public sealed class Options : ClassifierOptions
     {
-        /// <inheritdoc />
-        public override string HeadName => "Softmax";
-
         /// <summary>Whether the logits get a learnable bias b per class (not with <see cref="ClassifierOptions.SampleRate"/> below 1). Default: false.</summary>
         [LossParameter("bias")]
         public bool Bias { get; set; }
-
-        /// <inheritdoc />
-        public override FaceLossHead CreateHead(int classCount, int embeddingSize,
-            ScalarType dtype = ScalarType.Float32, Device? device = null)
-            => new SoftmaxLoss(this, classCount, embeddingSize, dtype, device);
     }
 
     private readonly Parameter? _bias;
 
     /// <summary>Creates the head.</summary>
-    public SoftmaxLoss(Options options, int classCount, int embeddingSize,
-        ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public SoftmaxLoss(Options options, int classCount, int embeddingSize, ScalarType dtype = ScalarType.Float32, Device? device = null)
         : base(options, classCount, embeddingSize, dtype, device)
     {
         if (!options.Bias) return;
@@ -40,10 +32,5 @@ public sealed class SoftmaxLoss : ClassifierHead
     }
 
     /// <inheritdoc />
-    protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
-    {
-        var logits = embeddings.mm(weight.t());
-        if (_bias is not null) logits = logits + _bias;
-        return CrossEntropy(logits, labels);
-    }
+    protected override Tensor Logits(ClassifierBatch batch) => _bias is null ? batch.Linear : batch.Linear + _bias;
 }

@@ -8,39 +8,20 @@ namespace Microsoft.ML.FaceLoss.Losses;
 /// from the plain target by lambda (see <see cref="MultiplicativeMarginOptions"/>). State:
 /// <c>iteration</c>, the optimizer steps taken.
 /// </summary>
-public sealed class SphereFaceLoss : MultiplicativeMarginHead
+public sealed class SphereFaceLoss(SphereFaceLoss.Options options, int classCount, int embeddingSize, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    : MultiplicativeMarginHead<SphereFaceLoss.Options>(options, classCount, embeddingSize, dtype, device)
 {
     /// <summary>The options of <see cref="SphereFaceLoss"/>: m = 4 by default.</summary>
-    public sealed class Options : MultiplicativeMarginOptions
-    {
-        /// <summary>Creates the options with m = 4.</summary>
-        public Options() : base(4)
-        {
-        }
-
-        /// <inheritdoc />
-        public override string HeadName => "SphereFace";
-
-        /// <inheritdoc />
-        public override FaceLossHead CreateHead(int classCount, int embeddingSize,
-            ScalarType dtype = ScalarType.Float32, Device? device = null)
-            => new SphereFaceLoss(this, classCount, embeddingSize, dtype, device);
-    }
-
-    /// <summary>Creates the head.</summary>
-    public SphereFaceLoss(Options options, int classCount, int embeddingSize,
-        ScalarType dtype = ScalarType.Float32, Device? device = null)
-        : base(options, classCount, embeddingSize, dtype, device)
-    {
-    }
+    [FaceLossHead("SphereFace", Order = 5)]
+    public sealed class Options() : MultiplicativeMarginOptions(4);
 
     /// <inheritdoc />
-    protected override Tensor Loss(Tensor embeddings, Tensor labels, Tensor weight)
+    protected override Tensor Logits(ClassifierBatch batch)
     {
-        // Normalized weights, unnormalized features: logits |x| cos_j.
-        var norm = embeddings.norm(1, keepdim: true);
-        var cosine = Cosine(embeddings, weight);
-        var target = MarginTarget(Target(cosine, labels), norm);
-        return CrossEntropy(ReplaceTarget(norm * cosine, labels, target), labels);
+        // Normalized weights, unnormalized features: logits |x| cos_j. (Norms, then target, then logits:
+        // the order of the graph's nodes sets the order in which gradients add up, and so the last bits.)
+        var norms = batch.FeatureNorms;
+        var target = MarginTarget(batch.TargetCosine, norms);
+        return batch.WithTarget(norms * batch.Cosine, target);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.FaceLoss.Losses.Mining;
+using Microsoft.ML.FaceLoss.Losses.Reduction;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.FaceLoss.Losses;
@@ -6,22 +7,19 @@ namespace Microsoft.ML.FaceLoss.Losses;
 /// <summary>
 /// Triplet loss (FaceNet; Schroff et al., CVPR 2015): on L2-normalized embeddings with d the squared
 /// Euclidean distance, max(0, d(a, p) - d(a, n) + alpha) over mined triplets (all, batch-hard or
-/// semi-hard; see <see cref="TripletMining"/>). No classifier: identities never seen in training
-/// cost nothing extra. Trains on identity-balanced batches (P identities x K images).
+/// semi-hard; see <see cref="TripletMiner"/>), reduced to one number (see <see cref="LossReducer"/>).
+/// No classifier: identities never seen in training cost nothing extra. Trains on identity-balanced
+/// batches (P identities x K images).
 /// </summary>
 public sealed class TripletLoss : FaceLossHead
 {
     /// <summary>The options of <see cref="TripletLoss"/>.</summary>
-    public sealed class Options : FaceLossOptions
+    [FaceLossHead("Triplet", Order = 2)]
+    public sealed class Options : PairLossOptions
     {
-        private double _margin = 0.2;
-
-        /// <inheritdoc />
-        public override string HeadName => "Triplet";
-
         /// <summary>The margin alpha, greater than 0 (distances of unit vectors lie in [0, 4]). Default: 0.2.</summary>
         [LossParameter("margin")]
-        public double Margin { get => _margin; set => _margin = Positive(value, nameof(Margin)); }
+        public double Margin { get; set => field = Positive(value, nameof(Margin)); } = 0.2;
 
         /// <summary>Which triplets of a batch are used. Default: <see cref="TripletMining.SemiHard"/>, as FaceNet trains.</summary>
         [LossParameter("mining")]
@@ -29,44 +27,29 @@ public sealed class TripletLoss : FaceLossHead
 
         /// <inheritdoc />
         public override bool HasClassWeights => false;
-
-        /// <inheritdoc />
-        public override bool NeedsIdentityBalancedBatches => true;
-
-        /// <inheritdoc />
-        public override FaceLossHead CreateHead(int classCount, int embeddingSize,
-            ScalarType dtype = ScalarType.Float32, Device? device = null)
-            => new TripletLoss(this, embeddingSize);
     }
 
     private readonly Options _options;
+    private readonly TripletMiner _miner;
+    private readonly LossReducer _reducer;
 
-    /// <summary>Creates the head (it has no weights).</summary>
-    public TripletLoss(Options options, int embeddingSize) : base(options, embeddingSize)
-        => _options = (Options)HeadOptions;
+    /// <summary>Creates the head (it has no weights; <paramref name="classCount"/> is not used).</summary>
+    public TripletLoss(Options options, int classCount, int embeddingSize, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        : base(options, embeddingSize)
+    {
+        _options = (Options)HeadOptions;
+        _miner = TripletMiner.For(_options.Mining);
+        _reducer = LossReducer.For(_options.Reduction, auto: _options.Mining == TripletMining.All ? LossReduction.MeanOfPositive : LossReduction.Mean);
+    }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor embeddings, Tensor labels)
     {
         CheckBatch(embeddings, labels);
         using var scope = NewDisposeScope();
-        var distances = BatchMiner.SquaredDistances(nn.functional.normalize(embeddings, p: 2, dim: 1));
-        var (a, p, n) = BatchMiner.Triplets(distances, labels, _options.Mining);
+        var distances = PairwiseDistances.Squared(nn.functional.normalize(embeddings, p: 2, dim: 1));
+        var (a, p, n) = _miner.Mine(distances, labels);
         var losses = (distances[a, p] - distances[a, n] + _options.Margin).clamp_min(0);
-        Tensor loss;
-        if (losses.shape[0] == 0)
-        {
-            loss = (embeddings * 0).sum(); // no triplet: zero, still connected to the graph
-        }
-        else if (_options.Mining == TripletMining.All)
-        {
-            var active = losses.gt(0).sum();
-            loss = losses.sum() / active.clamp_min(1).to(losses.dtype);
-        }
-        else
-        {
-            loss = losses.mean();
-        }
-        return loss.MoveToOuterDisposeScope();
+        return _reducer.Reduce(losses, embeddings).MoveToOuterDisposeScope();
     }
 }

@@ -25,6 +25,9 @@ internal static class MLNetInternals
     public static bool TryFindColumn(SchemaShape shape, string name, out SchemaShape.Column column)
         => shape.TryFindColumn(name, out column);
 
+    /// <summary>How ML.NET writes a schema-shape column's type in messages, for example <c>Vector&lt;Single&gt;</c>.</summary>
+    public static string TypeString(SchemaShape.Column column) => column.GetTypeString();
+
     /// <summary>The schema shape of a schema.</summary>
     public static SchemaShape ShapeOf(DataViewSchema schema) => SchemaShape.Create(schema);
 }

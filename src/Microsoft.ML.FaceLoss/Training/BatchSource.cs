@@ -7,25 +7,19 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.FaceLoss.Training;
 
-/// <summary>One training batch: row after row of C x H x W pixels (augmented) and 0-based labels.</summary>
-internal sealed record TrainingBatch(float[] Pixels, long[] Labels)
-{
-    public int Count => Labels.Length;
-}
-
 /// <summary>Makes the batches of each epoch, deterministically from the seed and the epoch number.</summary>
 internal abstract class BatchSource
 {
-    protected BatchSource(FaceEmbeddingTrainer.Options options, int channels, int height, int width, int seed)
+    protected BatchSource(DataSettings settings, int channels, int height, int width, int seed)
     {
-        Options = options;
+        Settings = settings;
         Channels = channels;
         Height = height;
         Width = width;
         Seed = seed;
     }
 
-    protected FaceEmbeddingTrainer.Options Options { get; }
+    protected DataSettings Settings { get; }
 
     protected int Channels { get; }
 
@@ -39,6 +33,17 @@ internal abstract class BatchSource
 
     /// <summary>The number of batches of one epoch (an estimate for streamed data).</summary>
     public abstract int BatchesPerEpoch { get; }
+
+    /// <summary>What identifies the data (rows and a digest), for checkpoints: a run resumes only on the same data.</summary>
+    public abstract string Describe();
+
+    /// <summary>The SHA-256 of the bytes of <paramref name="values"/>, in hexadecimal.</summary>
+    protected static string Digest<T>(params T[][] values) where T : unmanaged
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var array in values) sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan()));
+        return Convert.ToHexString(sha.GetHashAndReset());
+    }
 
     /// <summary>
     /// The batches of <paramref name="epoch"/> (from 1), leaving out the first <paramref name="skip"/>.
@@ -70,9 +75,9 @@ internal abstract class BatchSource
     /// <summary>Augments row <paramref name="row"/> of a batch from a seed of its own, so results never depend on threads.</summary>
     protected void Augment(float[] pixels, int row, int epoch, int batch)
     {
-        if (!Options.HorizontalFlip && Options.RandomCropPadding == 0) return;
+        if (!Settings.HorizontalFlip && Settings.RandomCropPadding == 0) return;
         ulong seed = unchecked(((ulong)(uint)Seed << 32) ^ ((ulong)(uint)epoch << 40) ^ ((ulong)(uint)batch << 16) ^ (uint)row);
-        var draw = Augmentation.Choose(seed, Options.HorizontalFlip, Options.RandomCropPadding);
+        var draw = Augmentation.Choose(seed, Settings.HorizontalFlip, Settings.RandomCropPadding);
         Augmentation.Apply(pixels.AsSpan(row * InputLength, InputLength), Channels, Height, Width, draw);
     }
 
@@ -104,112 +109,5 @@ internal abstract class BatchSource
             catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
         }
         if (producer.IsFaulted) throw producer.Exception!.InnerException!;
-    }
-}
-
-/// <summary>Batches of rows held in memory, chosen by a <see cref="BatchSampler"/>.</summary>
-internal sealed class InMemoryBatchSource : BatchSource
-{
-    private readonly TrainingData _data;
-    private readonly BatchSampler _sampler;
-
-    public InMemoryBatchSource(FaceEmbeddingTrainer.Options options, TrainingData data, int channels, int height, int width, int seed)
-        : base(options, channels, height, width, seed)
-    {
-        _data = data;
-        _sampler = BatchSampler.For(options, data.Labels);
-        BatchesPerEpoch = _sampler.Epoch(EpochRandom(seed, 1)).Count;
-    }
-
-    public override int BatchesPerEpoch { get; }
-
-    public override IEnumerable<TrainingBatch> Epoch(int epoch, int skip, CancellationToken cancellation)
-        => Fill(_sampler.Epoch(EpochRandom(Seed, epoch)), epoch, skip, cancellation); // planned here, filled where enumerated
-
-    private IEnumerable<TrainingBatch> Fill(List<int[]> batches, int epoch, int skip, CancellationToken cancellation)
-    {
-        for (int b = skip; b < batches.Count; b++)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            var rows = batches[b];
-            var batch = Rent(rows.Length);
-            for (int i = 0; i < rows.Length; i++)
-            {
-                Array.Copy(_data.Pixels, (long)rows[i] * InputLength, batch.Pixels, (long)i * InputLength, InputLength);
-                batch.Labels[i] = _data.Labels[rows[i]];
-                Augment(batch.Pixels, i, epoch, b);
-            }
-            yield return batch;
-        }
-    }
-}
-
-/// <summary>
-/// Batches read from the data view in every epoch (for data that does not fit in memory): a
-/// shuffled cursor where the data view can shuffle, consecutive rows otherwise.
-/// </summary>
-internal sealed class StreamingBatchSource : BatchSource
-{
-    private readonly IDataView _data;
-    private readonly DataViewSchema.Column _feature, _label;
-    private readonly int[] _labelOfKey;
-
-    // labelOfKey: the 0-based training label of each key value (index key - 1); -1 leaves the row out.
-    public StreamingBatchSource(FaceEmbeddingTrainer.Options options, IDataView data, DataViewSchema.Column feature, DataViewSchema.Column label,
-        int[] labelOfKey, long rowCount, int channels, int height, int width, int seed)
-        : base(options, channels, height, width, seed)
-    {
-        _data = data;
-        _feature = feature;
-        _label = label;
-        _labelOfKey = labelOfKey;
-        BatchesPerEpoch = (int)Math.Max(1, rowCount / Math.Max(2, options.BatchSize));
-    }
-
-    public override int BatchesPerEpoch { get; }
-
-    public override IEnumerable<TrainingBatch> Epoch(int epoch, int skip, CancellationToken cancellation)
-    {
-        using var cursor = _data.GetRowCursor(new[] { _feature, _label }, _data.CanShuffle ? EpochRandom(Seed, epoch) : null);
-        var getFeatures = cursor.GetGetter<VBuffer<float>>(_feature);
-        var getLabel = cursor.GetGetter<uint>(_label);
-        VBuffer<float> buffer = default;
-        uint key = 0;
-        int size = Options.BatchSize, batch = 0, count = 0;
-        var current = Rent(size);
-        while (cursor.MoveNext())
-        {
-            cancellation.ThrowIfCancellationRequested();
-            getLabel(ref key);
-            if (key == 0)
-                throw new InvalidOperationException($"Row {cursor.Position} has a missing label (key value 0) in column '{_label.Name}'.");
-            int label = _labelOfKey[key - 1];
-            if (label < 0) continue;
-            if (batch >= skip)
-            {
-                getFeatures(ref buffer);
-                TrainingData.CopyRow(buffer, current.Pixels.AsSpan(count * InputLength, InputLength), cursor.Position, _feature.Name);
-                current.Labels[count] = label;
-                Augment(current.Pixels, count, epoch, batch);
-            }
-            if (++count == size)
-            {
-                if (batch >= skip)
-                {
-                    yield return current;
-                    current = Rent(size);
-                }
-                count = 0;
-                batch++;
-            }
-        }
-        if (count >= 2 && batch >= skip)
-        {
-            var last = Rent(count);
-            current.Pixels.AsSpan(0, count * InputLength).CopyTo(last.Pixels);
-            current.Labels.AsSpan(0, count).CopyTo(last.Labels);
-            Release(current);
-            yield return last;
-        }
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Losses;
 using Microsoft.ML.FaceLoss.Persistence;
+using Microsoft.ML.FaceLoss.Torch;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.FaceLoss.Training;
@@ -13,182 +14,11 @@ namespace Microsoft.ML.FaceLoss.Training;
 /// column; <see cref="Fit"/> returns a <see cref="FaceEmbeddingTransformer"/> that adds the
 /// L2-normalized embedding column. Make it with <c>mlContext.FaceRecognition().Trainers.Embedding(...)</c>.
 /// </summary>
-public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
+public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
 {
-    /// <summary>The options of <see cref="FaceEmbeddingTrainer"/>; every field has a documented default.</summary>
-    public sealed class Options
-    {
-        // ---- Columns and input ----
-
-        /// <summary>The input column of planar pixels, a known-size vector of <see cref="float"/>. Default: <c>Features</c>.</summary>
-        public string FeatureColumnName = DefaultColumnNames.Features;
-
-        /// <summary>The key-typed identity column (for example from <c>MapValueToKey</c>). Default: <c>Label</c>.</summary>
-        public string LabelColumnName = DefaultColumnNames.Label;
-
-        /// <summary>The added column of L2-normalized embeddings. Default: <c>Embedding</c>.</summary>
-        public string OutputColumnName = "Embedding";
-
-        /// <summary>Colour channels C of the images (1 grey, 3 RGB); 0 takes them from the feature column's dimensions. Default: 0.</summary>
-        public int ImageChannels;
-
-        /// <summary>Image height H in pixels; 0 takes it from the feature column's dimensions. Default: 0.</summary>
-        public int ImageHeight;
-
-        /// <summary>Image width W in pixels; 0 takes it from the feature column's dimensions. Default: 0.</summary>
-        public int ImageWidth;
-
-        // ---- Network ----
-
-        /// <summary>The backbone network. Default: <see cref="FaceBackbone.SmallCnn"/>.</summary>
-        public FaceBackbone Backbone = FaceBackbone.SmallCnn;
-
-        /// <summary>
-        /// The channel count of the backbone's first stage (later stages multiply it); 0 for the
-        /// backbone's own (SmallCnn 16, LeNet++ 32, IResNet 64, MobileFaceNet 64). Default: 0.
-        /// </summary>
-        public int BackboneWidth;
-
-        /// <summary>The stride of the IResNet stem, 1 or 2; 0 chooses 1 for inputs of 96 pixels and more, 2 below. Default: 0.</summary>
-        public int StemStride;
-
-        /// <summary>A backbone of your own (see <see cref="BackboneFactory"/>); sets <see cref="Backbone"/> to Custom. Default: null.</summary>
-        public BackboneFactory? CustomBackbone;
-
-        /// <summary>The length D of the embedding. Default: 128.</summary>
-        public int EmbeddingSize = 128;
-
-        /// <summary>The dropout probability of the neck before the embedding layer, in [0, 1). Default: 0.</summary>
-        public double DropoutRate;
-
-        // ---- Loss ----
-
-        /// <summary>The loss head and its parameters. Default: ArcFace with s = 64, m = 0.5.</summary>
-        public FaceLossOptions Loss = new ArcFaceLoss.Options();
-
-        /// <summary>
-        /// Epochs trained with plain softmax before the chosen head takes over (it then starts from
-        /// the softmax class weights), as practitioners start margin heads. Default: 0.
-        /// </summary>
-        public int SoftmaxWarmupEpochs;
-
-        /// <summary>K, the images of one identity in a batch for pair and triplet heads, at least 2. Default: 4.</summary>
-        public int ImagesPerIdentity = 4;
-
-        // ---- Optimisation ----
-
-        /// <summary>Passes over the training data. Default: 10.</summary>
-        public int Epochs = 10;
-
-        /// <summary>
-        /// Images per training step. Default: 64. Pair and triplet heads get identity-balanced
-        /// batches of BatchSize / <see cref="ImagesPerIdentity"/> identities (P) with K images each.
-        /// </summary>
-        public int BatchSize = 64;
-
-        /// <summary>The optimiser. Default: <see cref="FaceOptimizer.Sgd"/>.</summary>
-        public FaceOptimizer Optimizer = FaceOptimizer.Sgd;
-
-        /// <summary>The base learning rate. Default: 0.1 (for AdamW choose about 1e-3).</summary>
-        public double LearningRate = 0.1;
-
-        /// <summary>The momentum of SGD, in [0, 1). Default: 0.9.</summary>
-        public double Momentum = 0.9;
-
-        /// <summary>Whether SGD uses Nesterov momentum. Default: false.</summary>
-        public bool Nesterov;
-
-        /// <summary>The weight decay (L2 for SGD, decoupled for AdamW), on the backbone and the class weights. Default: 5e-4.</summary>
-        public double WeightDecay = 5e-4;
-
-        /// <summary>AdamW's beta1. Default: 0.9.</summary>
-        public double AdamBeta1 = 0.9;
-
-        /// <summary>AdamW's beta2. Default: 0.999.</summary>
-        public double AdamBeta2 = 0.999;
-
-        /// <summary>The learning-rate schedule after the warm-up. Default: <see cref="LearningRateSchedule.Constant"/>.</summary>
-        public LearningRateSchedule LearningRateSchedule = LearningRateSchedule.Constant;
-
-        /// <summary>For the step schedule: the epochs after which the rate is multiplied by <see cref="LearningRateDecay"/>. Default: none.</summary>
-        public int[] LearningRateMilestones = Array.Empty<int>();
-
-        /// <summary>For the step schedule: the factor at each milestone, in (0, 1]. Default: 0.1.</summary>
-        public double LearningRateDecay = 0.1;
-
-        /// <summary>For the cosine schedule: the rate at the last step. Default: 0.</summary>
-        public double MinimumLearningRate;
-
-        /// <summary>Epochs (fractions allowed) over which the rate rises linearly from near 0 to the base rate. Default: 0.</summary>
-        public double WarmupEpochs;
-
-        /// <summary>The largest L2 norm of all gradients together (they are scaled down beyond it); 0 for no clipping. Default: 0.</summary>
-        public double GradientClipNorm;
-
-        // ---- Data ----
-
-        /// <summary>
-        /// Whether the training rows are read once into memory (fast; needed by pair and triplet
-        /// heads); false reads them from the data view in every epoch, for data that does not fit. Default: true.
-        /// </summary>
-        public bool InMemory = true;
-
-        /// <summary>Whether training images are flipped left-right at random. Default: true.</summary>
-        public bool HorizontalFlip = true;
-
-        /// <summary>The padding in pixels of a random crop (the image shifted by up to this much, zero filled); 0 for none. Default: 0.</summary>
-        public int RandomCropPadding;
-
-        // ---- Validation ----
-
-        /// <summary>
-        /// Images of identities not in the training data (same feature column, key-typed label column)
-        /// for per-epoch verification; see <c>FaceEmbeddingTransformer.TrainingHistory</c>. Default: null.
-        /// </summary>
-        public IDataView? ValidationData;
-
-        /// <summary>The share of the training identities held out for validation instead (seeded), in [0, 1). Default: 0.</summary>
-        public double ValidationIdentityFraction;
-
-        /// <summary>Stop after this many epochs without a better validation accuracy; 0 never stops early. Default: 0.</summary>
-        public int EarlyStoppingPatience;
-
-        /// <summary>Whether the returned model has the weights of the best validation epoch (with validation data). Default: true.</summary>
-        public bool KeepBestEpoch = true;
-
-        // ---- Checkpoints, progress, control ----
-
-        /// <summary>
-        /// A folder for checkpoints; <see cref="Fit"/> resumes from the one there. On the CPU a resumed
-        /// run ends with the same weights as an uninterrupted one. Default: null (no checkpoints).
-        /// </summary>
-        public string? CheckpointFolder;
-
-        /// <summary>Also write a checkpoint every this many steps (one is written at each epoch's end); 0 for epoch ends only. Default: 0.</summary>
-        public int CheckpointEverySteps;
-
-        /// <summary>Receives a <see cref="TrainingProgress"/> after every step. Default: null.</summary>
-        public IProgress<TrainingProgress>? Progress;
-
-        /// <summary>Stops training after the current step (writing a checkpoint where a folder is set) with an <see cref="OperationCanceledException"/>. Default: none.</summary>
-        public CancellationToken Cancellation;
-
-        /// <summary>Torch's CPU threads during training; null leaves torch's choice. Default: null.</summary>
-        public int? NumberOfThreads;
-
-        /// <summary>The seed of weight initialisation, dropout, sampling and augmentation; null draws it from the <see cref="MLContext"/>'s seed. Default: null.</summary>
-        public int? Seed;
-
-        /// <summary>Images per forward pass when the trained transformer embeds a data view. Default: 64.</summary>
-        public int InferenceBatchSize = 64;
-
-        /// <summary>Whether the trained transformer embeds each image with its mirror image (the flip test). Default: false.</summary>
-        public bool FlipTest;
-    }
-
     private readonly IHost _host;
     private readonly MLContext? _mlContext;
-    private readonly Options _options;
+    private readonly TrainingSettings _settings;
 
     internal FaceEmbeddingTrainer(IHostEnvironment env, Options options)
     {
@@ -197,7 +27,7 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
         _host = env.Register(nameof(FaceEmbeddingTrainer));
         _mlContext = env as MLContext;
         Validate(options);
-        _options = options;
+        _settings = TrainingSettings.From(options); // a copy: later changes to the options do not reach this trainer
     }
 
     private static void Validate(Options o)
@@ -266,18 +96,20 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
         using var channel = _host.Start("Training");
         void Log(string message) => channel.Info(MessageSensitivity.None, message);
         if (!TorchRuntime.IsGcSafe) channel.Warning(MessageSensitivity.None, TorchRuntime.NotGcSafeWarning);
-        int seed = _options.Seed ?? _host.Rand.Next();
+        var control = _settings.Control;
+        int seed = control.Seed ?? _host.Rand.Next();
         var device = TorchRuntime.ChooseDevice(_mlContext?.GpuDeviceId, _mlContext?.FallbackToCpu ?? false, Log);
 
         var (source, validation, classCount, images) = PrepareData(input, feature, label, config, keyCount, seed);
-        Log($"Training {config.Backbone} ({config.Channels}x{config.Height}x{config.Width} -> {config.EmbeddingSize}) with {_options.Loss} " +
-            $"on {images} images of {classCount} identities for {_options.Epochs} epochs ({source.BatchesPerEpoch} steps each) on {device.type}, seed {seed}" +
-            (validation is null ? "." : $"; validating on {validation.Count} images of {validation.Labels.Distinct().Count()} other identities."));
+        var validator = validation is null ? null : new Validator(validation, _settings.Data, _settings.Head.Loss, seed);
+        Log($"Training {config.Backbone} ({config.Channels}x{config.Height}x{config.Width} -> {config.EmbeddingSize}) with {_settings.Head.Loss} " +
+            $"on {images} images of {classCount} identities for {_settings.Schedule.Epochs} epochs ({source.BatchesPerEpoch} steps each) on {device.type}, seed {seed}" +
+            (validator is null ? "." : $"; validating on {validator.Images} images of {validator.Identities} other identities."));
 
-        using var threads = TorchRuntime.UseThreads(_options.NumberOfThreads);
-        var session = new TrainingSession(_options, config, classCount, seed, device, Log);
-        var (network, history) = session.Run(source, validation);
-        return new FaceEmbeddingTransformer(_options.FeatureColumnName, _options.OutputColumnName, network, _options.Loss, _options.InferenceBatchSize, _options.FlipTest)
+        using var threads = TorchRuntime.UseThreads(control.Threads);
+        var (network, history) = new TrainingRun(_settings, config, classCount, seed, device, Log).Run(source, validator);
+        return new FaceEmbeddingTransformer(_settings.Columns.Feature, _settings.Columns.Output, network, _settings.Head.Loss,
+            _settings.Inference.BatchSize, _settings.Inference.FlipTest)
         {
             TrainingHistory = history,
         };
@@ -286,35 +118,36 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
     private (BatchSource Source, TrainingData? Validation, int ClassCount, long Images) PrepareData(IDataView input,
         DataViewSchema.Column feature, DataViewSchema.Column label, EmbeddingNetworkConfig config, int keyCount, int seed)
     {
+        var validationSettings = _settings.Validation;
         TrainingData? validation = null;
-        if (_options.ValidationData is { } validationView)
+        if (validationSettings.Data is { } validationView)
         {
             var (validationFeature, validationLabel, _, validationKeys) = CheckInput(validationView.Schema, "validation ");
             validation = TrainingData.Read(validationView, validationFeature, validationLabel, config.InputLength, validationKeys);
         }
-        if (_options.InMemory)
+        if (_settings.Data.InMemory)
         {
             var data = TrainingData.Read(input, feature, label, config.InputLength, keyCount);
-            if (_options.ValidationIdentityFraction > 0)
-                (data, validation, _) = data.HoldOutIdentities(_options.ValidationIdentityFraction, seed);
-            return (new InMemoryBatchSource(_options, data, config.Channels, config.Height, config.Width, seed), validation, data.ClassCount, data.Count);
+            if (validationSettings.IdentityFraction > 0)
+                (data, validation, _) = data.HoldOutIdentities(validationSettings.IdentityFraction, seed);
+            return (new InMemoryBatchSource(_settings.Data, _settings.Head.Loss, data, config.Channels, config.Height, config.Width, seed), validation, data.ClassCount, data.Count);
         }
 
         // Streaming: only the labels are read up front (to hold out identities), the pixels in every epoch.
         var labels = ReadLabels(input, label);
         var map = Enumerable.Range(0, keyCount).ToArray();
         int classCount = keyCount;
-        if (_options.ValidationIdentityFraction > 0)
+        if (validationSettings.IdentityFraction > 0)
         {
             var all = new TrainingData(Array.Empty<float>(), labels, 0, keyCount);
-            (_, _, map) = all.HoldOutIdentities(_options.ValidationIdentityFraction, seed);
+            (_, _, map) = all.HoldOutIdentities(validationSettings.IdentityFraction, seed);
             classCount = map.Max() + 1;
             var heldOut = map.Select((m, key) => (m, key)).Where(p => p.m < 0).Select(p => (uint)(p.key + 1)).ToHashSet();
             var filtered = new MLContext(seed).Data.FilterByCustomPredicate<KeyRow>(input, row => !heldOut.Contains(row.Label));
             validation = TrainingData.Read(filtered, filtered.Schema[feature.Name], filtered.Schema[label.Name], config.InputLength, keyCount);
         }
         long rows = labels.Count(l => map[l] >= 0);
-        var source = new StreamingBatchSource(_options, input, feature, label, map, rows, config.Channels, config.Height, config.Width, seed);
+        var source = new StreamingBatchSource(_settings.Data, input, feature, label, map, rows, config.Channels, config.Height, config.Width, seed);
         return (source, validation, classCount, rows);
     }
 
@@ -343,46 +176,46 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        if (!MLNetInternals.TryFindColumn(inputSchema, _options.FeatureColumnName, out var feature))
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no feature column '{_options.FeatureColumnName}' (a known-size Vector<Single> of pixels, as ExtractPixels writes it).");
+        if (!MLNetInternals.TryFindColumn(inputSchema, _settings.Columns.Feature, out var feature))
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no feature column '{_settings.Columns.Feature}' (a known-size Vector<Single> of pixels, as ExtractPixels writes it).");
         if (feature.Kind != SchemaShape.Column.VectorKind.Vector || feature.ItemType != NumberDataViewType.Single)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for feature column '{_options.FeatureColumnName}': expected a known-size Vector<Single>, got {feature.GetTypeString()}.");
-        if (!MLNetInternals.TryFindColumn(inputSchema, _options.LabelColumnName, out var label))
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no label column '{_options.LabelColumnName}' (key-typed identities; make it with MapValueToKey).");
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for feature column '{_settings.Columns.Feature}': expected a known-size Vector<Single>, got {MLNetInternals.TypeString(feature)}.");
+        if (!MLNetInternals.TryFindColumn(inputSchema, _settings.Columns.Label, out var label))
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no label column '{_settings.Columns.Label}' (key-typed identities; make it with MapValueToKey).");
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for label column '{_options.LabelColumnName}': expected a key type, got {label.GetTypeString()}. Map the identities to keys with mlContext.Transforms.Conversion.MapValueToKey.");
-        return MLNetInternals.With(inputSchema, MLNetInternals.VectorColumn(_options.OutputColumnName, NumberDataViewType.Single));
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for label column '{_settings.Columns.Label}': expected a key type, got {MLNetInternals.TypeString(label)}. Map the identities to keys with mlContext.Transforms.Conversion.MapValueToKey.");
+        return MLNetInternals.With(inputSchema, MLNetInternals.VectorColumn(_settings.Columns.Output, NumberDataViewType.Single));
     }
 
     private (DataViewSchema.Column Feature, DataViewSchema.Column Label, EmbeddingNetworkConfig Config, int ClassCount) CheckInput(DataViewSchema schema, string what = "")
     {
-        var feature = schema.GetColumnOrNull(_options.FeatureColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The {what}input has no feature column '{_options.FeatureColumnName}' (a known-size Vector<Single> of pixels, as ExtractPixels writes it).");
+        var feature = schema.GetColumnOrNull(_settings.Columns.Feature)
+            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The {what}input has no feature column '{_settings.Columns.Feature}' (a known-size Vector<Single> of pixels, as ExtractPixels writes it).");
         if (feature.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || !vector.IsKnownSize)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for {what}feature column '{_options.FeatureColumnName}': expected a known-size Vector<Single>, got {feature.Type}.");
-        var label = schema.GetColumnOrNull(_options.LabelColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The {what}input has no label column '{_options.LabelColumnName}' (key-typed identities; make it with MapValueToKey).");
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for {what}feature column '{_settings.Columns.Feature}': expected a known-size Vector<Single>, got {feature.Type}.");
+        var label = schema.GetColumnOrNull(_settings.Columns.Label)
+            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The {what}input has no label column '{_settings.Columns.Label}' (key-typed identities; make it with MapValueToKey).");
         if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint))
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for {what}label column '{_options.LabelColumnName}': expected a key type of UInt32, got {label.Type}. Map the identities to keys with mlContext.Transforms.Conversion.MapValueToKey.");
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for {what}label column '{_settings.Columns.Label}': expected a key type of UInt32, got {label.Type}. Map the identities to keys with mlContext.Transforms.Conversion.MapValueToKey.");
         if (key.Count > int.MaxValue || key.Count < 2)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"The {what}label column '{_options.LabelColumnName}' has {key.Count} identities; at least 2 are needed.");
+            throw new ArgumentOutOfRangeException(nameof(schema), $"The {what}label column '{_settings.Columns.Label}' has {key.Count} identities; at least 2 are needed.");
 
         var (c, h, w) = ImageShape(vector);
-        var custom = _options.CustomBackbone;
-        var config = new EmbeddingNetworkConfig(custom is null ? _options.Backbone : FaceBackbone.Custom, c, h, w, _options.EmbeddingSize,
-            _options.BackboneWidth, _options.DropoutRate, _options.StemStride, custom?.GetType().AssemblyQualifiedName, custom?.Settings);
+        var network = _settings.Network;
+        var config = new EmbeddingNetworkConfig(network.Backbone, c, h, w, network.EmbeddingSize, network.Width, network.DropoutRate,
+            network.StemStride, network.Custom?.GetType().AssemblyQualifiedName, network.Custom?.Settings);
         return (feature, label, config, (int)key.Count);
     }
 
     /// <summary>C, H, W from the options where given, else from the column's dimensions (ExtractPixels writes [C, H, W]).</summary>
     private (int C, int H, int W) ImageShape(VectorDataViewType vector)
     {
-        int c = _options.ImageChannels, h = _options.ImageHeight, w = _options.ImageWidth;
+        int c = _settings.Columns.Channels, h = _settings.Columns.Height, w = _settings.Columns.Width;
         var dims = vector.Dimensions;
         if (c == 0 && h == 0 && w == 0)
         {
             if (dims.Length != 3)
-                throw new ArgumentOutOfRangeException(nameof(vector), $"The feature column '{_options.FeatureColumnName}' has dimensions [{string.Join(", ", dims)}], not [C, H, W]; set ImageChannels, ImageHeight and ImageWidth in the options.");
+                throw new ArgumentOutOfRangeException(nameof(vector), $"The feature column '{_settings.Columns.Feature}' has dimensions [{string.Join(", ", dims)}], not [C, H, W]; set ImageChannels, ImageHeight and ImageWidth in the options.");
             (c, h, w) = (dims[0], dims[1], dims[2]);
         }
         else if (c == 0 || h == 0 || w == 0)
@@ -390,7 +223,7 @@ public sealed class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTransformer>
             throw new ArgumentOutOfRangeException(nameof(vector), "Set all three of ImageChannels, ImageHeight and ImageWidth, or none.");
         }
         if ((long)c * h * w != vector.Size)
-            throw new ArgumentOutOfRangeException(nameof(vector), $"The feature column '{_options.FeatureColumnName}' has {vector.Size} values, but C x H x W = {c} x {h} x {w} = {(long)c * h * w}.");
+            throw new ArgumentOutOfRangeException(nameof(vector), $"The feature column '{_settings.Columns.Feature}' has {vector.Size} values, but C x H x W = {c} x {h} x {w} = {(long)c * h * w}.");
         return (c, h, w);
     }
 }

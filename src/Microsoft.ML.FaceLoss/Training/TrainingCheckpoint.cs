@@ -3,38 +3,19 @@ using Microsoft.ML.FaceLoss.Persistence;
 namespace Microsoft.ML.FaceLoss.Training;
 
 /// <summary>
-/// Everything a training run needs to continue exactly where it stopped: the network, the heads'
-/// weights and state, the optimizer, the position in the schedule and the sampler, torch's random
-/// state and the validation bookkeeping. Written atomically (a temporary file moved over the old).
+/// The file of a checkpoint: what the run must match to resume (<see cref="Fingerprint"/>), where it
+/// stands (<see cref="State"/>), and the weights and state of the network, the heads and the
+/// optimizer, and torch's random state. Written atomically (a temporary file moved over the old one)
+/// in the checksummed container of <see cref="ModelStreamFormat"/>.
 /// </summary>
 internal sealed class TrainingCheckpoint
 {
     public const string FileName = "checkpoint.bin";
     private const int FormatVersion = 1;
 
-    /// <summary>What must match for a checkpoint to be resumed: network, head, identities, seed.</summary>
-    public string Fingerprint { get; init; } = "";
+    public TrainingFingerprint Fingerprint { get; init; } = new(Array.Empty<KeyValuePair<string, string>>());
 
-    /// <summary>Epochs completed.</summary>
-    public int CompletedEpochs { get; init; }
-
-    /// <summary>Batches completed in the epoch after <see cref="CompletedEpochs"/>.</summary>
-    public int BatchesInEpoch { get; init; }
-
-    public long Step { get; init; }
-
-    public double EpochLossSum { get; init; }
-
-    public int EpochSteps { get; init; }
-
-    /// <summary>Whether early stopping ended the run.</summary>
-    public bool Finished { get; init; }
-
-    public double BestValidationAccuracy { get; init; } = double.NegativeInfinity;
-
-    public int EpochsWithoutImprovement { get; init; }
-
-    public List<EpochSummary> History { get; init; } = new();
+    public TrainingState State { get; init; } = new();
 
     public byte[] Network { get; init; } = Array.Empty<byte>();
 
@@ -43,9 +24,6 @@ internal sealed class TrainingCheckpoint
     public byte[] Optimizer { get; init; } = Array.Empty<byte>();
 
     public byte[] RandomState { get; init; } = Array.Empty<byte>();
-
-    /// <summary>The network weights of the best validation epoch, or empty.</summary>
-    public byte[] BestNetwork { get; init; } = Array.Empty<byte>();
 
     public static string PathIn(string folder) => Path.Combine(folder, FileName);
 
@@ -67,6 +45,8 @@ internal sealed class TrainingCheckpoint
         }
     }
 
+    /// <summary>The checkpoint in <paramref name="folder"/>, or null when there is none.</summary>
+    /// <exception cref="InvalidDataException">The file is truncated or corrupt; the message names it.</exception>
     public static TrainingCheckpoint? TryLoad(string folder)
     {
         string path = PathIn(folder);
@@ -85,25 +65,9 @@ internal sealed class TrainingCheckpoint
 
     private void Write(BinaryWriter w)
     {
-        w.Write(Fingerprint);
-        w.Write(CompletedEpochs);
-        w.Write(BatchesInEpoch);
-        w.Write(Step);
-        w.Write(EpochLossSum);
-        w.Write(EpochSteps);
-        w.Write(Finished);
-        w.Write(BestValidationAccuracy);
-        w.Write(EpochsWithoutImprovement);
-        w.Write(History.Count);
-        foreach (var e in History)
-        {
-            w.Write(e.Epoch);
-            w.Write(e.Loss);
-            WriteNullable(w, e.ValidationAccuracy);
-            WriteNullable(w, e.ValidationAuc);
-            WriteNullable(w, e.ValidationLoss);
-        }
-        foreach (var bytes in new[] { Network, Heads, Optimizer, RandomState, BestNetwork })
+        w.Write(Fingerprint.ToString());
+        State.Write(w);
+        foreach (var bytes in new[] { Network, Heads, Optimizer, RandomState, State.BestNetwork })
         {
             w.Write(bytes.Length);
             w.Write(bytes);
@@ -112,32 +76,17 @@ internal sealed class TrainingCheckpoint
 
     private static TrainingCheckpoint Read(BinaryReader r)
     {
-        string fingerprint = r.ReadString();
-        int completed = r.ReadInt32(), batches = r.ReadInt32();
-        long step = r.ReadInt64();
-        double lossSum = r.ReadDouble();
-        int epochSteps = r.ReadInt32();
-        bool finished = r.ReadBoolean();
-        double best = r.ReadDouble();
-        int patience = r.ReadInt32();
-        int count = r.ReadInt32();
-        var history = new List<EpochSummary>();
-        for (int i = 0; i < count; i++)
-            history.Add(new EpochSummary { Epoch = r.ReadInt32(), Loss = r.ReadDouble(), ValidationAccuracy = ReadNullable(r), ValidationAuc = ReadNullable(r), ValidationLoss = ReadNullable(r) });
-        byte[] Bytes() => r.ReadBytes(r.ReadInt32());
-        return new TrainingCheckpoint
+        var fingerprint = TrainingFingerprint.Parse(r.ReadString());
+        var state = TrainingState.Read(r);
+        byte[] Bytes()
         {
-            Fingerprint = fingerprint, CompletedEpochs = completed, BatchesInEpoch = batches, Step = step, EpochLossSum = lossSum,
-            EpochSteps = epochSteps, Finished = finished, BestValidationAccuracy = best, EpochsWithoutImprovement = patience, History = history,
-            Network = Bytes(), Heads = Bytes(), Optimizer = Bytes(), RandomState = Bytes(), BestNetwork = Bytes(),
-        };
+            int length = r.ReadInt32();
+            if (length < 0 || length > r.BaseStream.Length - r.BaseStream.Position)
+                throw new InvalidDataException($"A block of the checkpoint claims {length} bytes; {r.BaseStream.Length - r.BaseStream.Position} remain.");
+            return r.ReadBytes(length);
+        }
+        var checkpoint = new TrainingCheckpoint { Fingerprint = fingerprint, State = state, Network = Bytes(), Heads = Bytes(), Optimizer = Bytes(), RandomState = Bytes() };
+        state.BestNetwork = Bytes();
+        return checkpoint;
     }
-
-    private static void WriteNullable(BinaryWriter w, double? value)
-    {
-        w.Write(value.HasValue);
-        if (value.HasValue) w.Write(value.Value);
-    }
-
-    private static double? ReadNullable(BinaryReader r) => r.ReadBoolean() ? r.ReadDouble() : null;
 }

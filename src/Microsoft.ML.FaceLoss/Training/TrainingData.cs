@@ -85,9 +85,6 @@ internal sealed class TrainingData
     private TrainingData Subset(Func<int, bool> keep, Func<int, int> relabel, int classCount)
     {
         var rows = Enumerable.Range(0, Count).Where(keep).ToArray();
-        var pixels = new float[(long)rows.Length * InputLength];
-        for (int i = 0; i < rows.Length; i++)
-            Array.Copy(Pixels, (long)rows[i] * InputLength, pixels, (long)i * InputLength, InputLength);
-        return new TrainingData(pixels, rows.Select(r => relabel(Labels[r])).ToArray(), InputLength, classCount);
+        return new TrainingData(RowGather.Copy(Pixels, InputLength, rows), rows.Select(r => relabel(Labels[r])).ToArray(), InputLength, classCount);
     }
 }

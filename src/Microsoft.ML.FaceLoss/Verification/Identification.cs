@@ -124,8 +124,13 @@ public sealed class GalleryEnrollmentEstimator : IEstimator<FaceIdentificationTr
 /// best-matching gallery embedding (cosine). Probes are searched in batches by matrix products.
 /// Saved and loaded with the model, gallery included.
 /// </summary>
-public sealed class FaceIdentificationTransformer : ITransformer
+public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoadableTransformer<FaceIdentificationTransformer>
 {
+    internal const string LoaderSignature = "FaceIdentifyTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACEIDNT", LoaderSignature);
+    private const string GalleryStream = "FaceGallery.bin";
+    private const int GalleryFormatVersion = 1;
+
     private readonly float[] _gallery;      // rows x D, L2-normalized
     private readonly int[] _rowIdentity;    // the identity index of each gallery row
     private readonly string[] _identities;
@@ -147,10 +152,6 @@ public sealed class FaceIdentificationTransformer : ITransformer
     }
 
     internal GalleryEnrollmentEstimator.Options Options { get; }
-
-    internal float[] GalleryValues => _gallery;
-
-    internal int[] RowIdentities => _rowIdentity;
 
     /// <summary>The enrolled identities, in order of first appearance in the gallery.</summary>
     public IReadOnlyList<string> Identities => _identities;
@@ -182,19 +183,52 @@ public sealed class FaceIdentificationTransformer : ITransformer
     /// <summary>The label of rejected probes.</summary>
     public string UnknownIdentity => Options.UnknownIdentity;
 
-    /// <summary>Always true: a probe's result depends on its own row only.</summary>
-    public bool IsRowToRowMapper => true;
+    private protected override IAppendedColumnsSource CreateSource(DataViewSchema inputSchema) => new Source(this, inputSchema);
 
-    /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => AppendedColumnsDataView.AppendedSchema(inputSchema, new Source(this, inputSchema));
+    private protected override TransformerFormat Format => SavedFormat;
 
-    /// <inheritdoc />
-    public IDataView Transform(IDataView input) => new AppendedColumnsDataView(input, new Source(this, input.Schema));
+    static TransformerFormat ILoadableTransformer<FaceIdentificationTransformer>.SavedFormat => SavedFormat;
 
-    /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new AppendedColumnsRowMapper(inputSchema, new Source(this, inputSchema));
+    // *** Binary format ***
+    // stream FaceGallery.bin: ModelStreamFormat { options; embedding size; identities; gallery rows }
+    private protected override void Write(ModelWriter writer) => writer.WriteStream(GalleryStream, GalleryFormatVersion, w =>
+    {
+        var o = Options;
+        foreach (var name in new[] { o.EmbeddingColumnName, o.IdentityColumnName, o.PredictedIdentityColumnName, o.ScoreColumnName, o.TopIdentitiesColumnName, o.TopScoresColumnName, o.UnknownIdentity })
+            w.Write(name);
+        w.Write(o.TopK);
+        w.Write(o.BatchSize);
+        w.Write(o.RejectionThreshold.HasValue);
+        w.Write(o.RejectionThreshold ?? 0);
+        w.Write(EmbeddingSize);
+        w.Write(_identities.Length);
+        foreach (var identity in _identities) w.Write(identity);
+        w.Write(GallerySize);
+        foreach (int id in _rowIdentity) w.Write(id);
+        foreach (float v in _gallery) w.Write(v);
+    });
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => IdentificationTransformerPersistence.Save(ctx, this);
+    static FaceIdentificationTransformer ILoadableTransformer<FaceIdentificationTransformer>.Read(ModelReader reader)
+        => reader.ReadStream(GalleryStream, "face gallery", GalleryFormatVersion, (r, _) =>
+        {
+            var o = new GalleryEnrollmentEstimator.Options
+            {
+                EmbeddingColumnName = r.ReadString(), IdentityColumnName = r.ReadString(), PredictedIdentityColumnName = r.ReadString(),
+                ScoreColumnName = r.ReadString(), TopIdentitiesColumnName = r.ReadString(), TopScoresColumnName = r.ReadString(),
+                UnknownIdentity = r.ReadString(), TopK = r.ReadInt32(), BatchSize = r.ReadInt32(),
+            };
+            bool hasThreshold = r.ReadBoolean();
+            double threshold = r.ReadDouble();
+            o.RejectionThreshold = hasThreshold ? threshold : null;
+            int size = r.ReadInt32();
+            var identities = new string[r.ReadInt32()];
+            for (int i = 0; i < identities.Length; i++) identities[i] = r.ReadString();
+            var rowIdentity = new int[r.ReadInt32()];
+            for (int i = 0; i < rowIdentity.Length; i++) rowIdentity[i] = r.ReadInt32();
+            var gallery = new float[rowIdentity.Length * size];
+            for (int i = 0; i < gallery.Length; i++) gallery[i] = r.ReadSingle();
+            return new FaceIdentificationTransformer(o, size, gallery, rowIdentity, identities);
+        });
 
     /// <summary>
     /// Searches <paramref name="count"/> probes (one after another in <paramref name="probes"/>):

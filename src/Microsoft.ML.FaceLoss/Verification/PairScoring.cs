@@ -129,7 +129,7 @@ public sealed class PairScoringEstimator : IEstimator<PairScoringTransformer>
             if (!MLNetInternals.TryFindColumn(inputSchema, name, out var column))
                 throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no embedding column '{name}'.");
             if (column.Kind != SchemaShape.Column.VectorKind.Vector || column.ItemType != NumberDataViewType.Single)
-                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for embedding column '{name}': expected a known-size Vector<Single>, got {column.GetTypeString()}.");
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for embedding column '{name}': expected a known-size Vector<Single>, got {MLNetInternals.TypeString(column)}.");
         }
         var shape = MLNetInternals.With(inputSchema, MLNetInternals.ScalarColumn(_options.ScoreColumnName, NumberDataViewType.Single));
         return MLNetInternals.With(shape, MLNetInternals.ScalarColumn(_options.PredictedLabelColumnName, BooleanDataViewType.Instance));
@@ -141,8 +141,11 @@ public sealed class PairScoringEstimator : IEstimator<PairScoringTransformer>
 /// embedding columns) and <c>PredictedLabel</c> (Boolean: score at or above <see cref="Threshold"/>).
 /// Saved and loaded with the model.
 /// </summary>
-public sealed class PairScoringTransformer : ITransformer
+public sealed class PairScoringTransformer : RowMappingTransformer, ILoadableTransformer<PairScoringTransformer>
 {
+    internal const string LoaderSignature = "FacePairScoreTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACEPAIR", LoaderSignature);
+
     internal PairScoringTransformer(string embedding1, string embedding2, string score, string predictedLabel, PairScoreMetric metric, double threshold)
     {
         Embedding1ColumnName = embedding1;
@@ -171,23 +174,33 @@ public sealed class PairScoringTransformer : ITransformer
     /// <summary>Pairs scoring at or above this are predicted to show one identity.</summary>
     public double Threshold { get; }
 
-    /// <summary>Always true: a pair's score depends on its own row only.</summary>
-    public bool IsRowToRowMapper => true;
-
     /// <summary>The score of two embeddings under <see cref="Metric"/>.</summary>
     public double Score(ReadOnlySpan<float> embedding1, ReadOnlySpan<float> embedding2)
         => Metric == PairScoreMetric.Cosine ? PairScoreMath.Cosine(embedding1, embedding2) : PairScoreMath.NegativeEuclidean(embedding1, embedding2);
 
-    /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => AppendedColumnsDataView.AppendedSchema(inputSchema, new Source(this, inputSchema));
+    private protected override IAppendedColumnsSource CreateSource(DataViewSchema inputSchema) => new Source(this, inputSchema);
 
-    /// <inheritdoc />
-    public IDataView Transform(IDataView input) => new AppendedColumnsDataView(input, new Source(this, input.Schema));
+    private protected override TransformerFormat Format => SavedFormat;
 
-    /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new AppendedColumnsRowMapper(inputSchema, new Source(this, inputSchema));
+    static TransformerFormat ILoadableTransformer<PairScoringTransformer>.SavedFormat => SavedFormat;
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => PairScoringTransformerPersistence.Save(ctx, this);
+    // *** Binary format ***
+    // string x 4: embedding 1, embedding 2, score, predicted label columns; int: metric; double: threshold
+    private protected override void Write(ModelWriter writer)
+    {
+        foreach (var name in new[] { Embedding1ColumnName, Embedding2ColumnName, ScoreColumnName, PredictedLabelColumnName })
+            writer.WriteString(name);
+        writer.Writer.Write((int)Metric);
+        writer.Writer.Write(Threshold);
+    }
+
+    static PairScoringTransformer ILoadableTransformer<PairScoringTransformer>.Read(ModelReader reader)
+    {
+        string first = reader.ReadString(), second = reader.ReadString(), score = reader.ReadString(), label = reader.ReadString();
+        var metric = (PairScoreMetric)reader.Reader.ReadInt32();
+        if (!Enum.IsDefined(metric)) throw new InvalidDataException($"Unknown pair score metric {(int)metric} in the model.");
+        return new PairScoringTransformer(first, second, score, label, metric, reader.Reader.ReadDouble());
+    }
 
     /// <summary>Checks the two embedding columns; returns their length.</summary>
     internal int CheckInput(DataViewSchema schema)

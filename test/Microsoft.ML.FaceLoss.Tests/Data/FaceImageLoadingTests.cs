@@ -25,7 +25,7 @@ public sealed class FaceImageLoadingTests : IDisposable
     private float[] Pixels(string file)
     {
         var data = _ml.Data.LoadFromEnumerable(new[] { new PathRow { ImagePath = file } });
-        var pipeline = _ml.FaceRecognition().Transforms.LoadImages("Image", _folder, "ImagePath")
+        var pipeline = _ml.Transforms.LoadImagesWithNetpbm("Image", _folder, "ImagePath")
             .Append(_ml.Transforms.ResizeImages("Image", 4, 2))
             .Append(_ml.Transforms.ExtractPixels("Pixels", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red));
         return _ml.Data.CreateEnumerable<PixelRow>(pipeline.Fit(data).Transform(data), reuseRowObject: false).Single().Pixels;
@@ -54,7 +54,7 @@ public sealed class FaceImageLoadingTests : IDisposable
     public void ResizeAndGreyscaleWorkOnLoadedPgm()
     {
         var data = _ml.Data.LoadFromEnumerable(new[] { new PathRow { ImagePath = "a.pgm" } });
-        var pipeline = _ml.FaceRecognition().Transforms.LoadImages("Image", _folder, "ImagePath")
+        var pipeline = _ml.Transforms.LoadImagesWithNetpbm("Image", _folder, "ImagePath")
             .Append(_ml.Transforms.ConvertToGrayscale("Image"))
             .Append(_ml.Transforms.ResizeImages("Image", 8, 4))
             .Append(_ml.Transforms.ExtractPixels("Pixels", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red));
@@ -66,7 +66,7 @@ public sealed class FaceImageLoadingTests : IDisposable
     public void TheLoaderSurvivesSaveAndLoad()
     {
         var data = _ml.Data.LoadFromEnumerable(new[] { new PathRow { ImagePath = "a.pgm" } });
-        var model = _ml.FaceRecognition().Transforms.LoadImages("Image", _folder, "ImagePath").Fit(data);
+        var model = _ml.Transforms.LoadImagesWithNetpbm("Image", _folder, "ImagePath").Fit(data);
         string path = Path.Combine(_folder, "loader.zip");
         _ml.Model.Save(model, data.Schema, path);
         var loaded = Assert.IsType<FaceLoss.Data.FaceImageLoadingTransformer>(new MLContext().Model.Load(path, out _));
@@ -78,8 +78,8 @@ public sealed class FaceImageLoadingTests : IDisposable
     {
         var data = _ml.Data.LoadFromEnumerable(new[] { new PathRow { ImagePath = "a.pgm" } });
         // The 4 x 2 ramp cropped to half its width and height: the centre 2 x 1 pixels, 60 and 120.
-        var pipeline = _ml.FaceRecognition().Transforms.LoadImages("Image", _folder, "ImagePath")
-            .Append(_ml.FaceRecognition().Transforms.CropImages("Image", 0.5))
+        var pipeline = _ml.Transforms.LoadImagesWithNetpbm("Image", _folder, "ImagePath")
+            .Append(_ml.Transforms.CropImagesToCenter("Image", 0.5))
             .Append(_ml.Transforms.ResizeImages("Image", 2, 1))
             .Append(_ml.Transforms.ExtractPixels("Pixels", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red));
         var model = pipeline.Fit(data);
@@ -93,7 +93,7 @@ public sealed class FaceImageLoadingTests : IDisposable
 
     [Fact]
     public void ACropShareOutsideZeroToOneIsRefused()
-        => Assert.Throws<ArgumentOutOfRangeException>(() => _ml.FaceRecognition().Transforms.CropImages("Image", 1.5));
+        => Assert.Throws<ArgumentOutOfRangeException>(() => _ml.Transforms.CropImagesToCenter("Image", 1.5));
 
     private sealed class PathRow
     {

@@ -20,7 +20,7 @@ public static class Orl
 
     /// <summary>ImagePath -> Image -> resized -> one grey channel in [-1, 1] as "Features".</summary>
     public static IEstimator<ITransformer> Preprocessing(MLContext ml)
-        => ml.FaceRecognition().Transforms.LoadImages("Image", null, "ImagePath")
+        => ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.Transforms.ResizeImages("Image", Width, Height))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
                 colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1 / 127.5f, offsetImage: -127.5f));

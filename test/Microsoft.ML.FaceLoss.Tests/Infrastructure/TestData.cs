@@ -47,6 +47,16 @@ public sealed class OrlFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that is skipped, with the reason, where the ORL faces are absent.</summary>
+public sealed class OrlTheoryAttribute : TheoryAttribute
+{
+    public OrlTheoryAttribute()
+    {
+        if (!TestData.OrlAvailable)
+            Skip = $"The ORL faces are not at '{TestData.OrlRoot}'; set FACELOSS_DATASETS to the folder that holds orl/.";
+    }
+}
+
 /// <summary>A fact that is skipped, with the reason, where LFW is absent.</summary>
 public sealed class LfwFactAttribute : FactAttribute
 {

@@ -137,15 +137,52 @@ public sealed class HeadBehaviourTests
     }
 
     [Fact]
-    public void PartialFcWithAllClassesEqualsTheFullHead()
+    public void PartialFcSamplingEveryClassEqualsTheFullHead()
     {
+        // A sample rate just below 1 runs the sampling (training mode) and keeps all 5 classes: the loss and
+        // both gradients must equal those of the head without sampling; the labels are renumbered and back.
         using var scope = NewDisposeScope();
-        var x = randn(6, 8);
-        var y = tensor(new long[] { 0, 1, 2, 3, 4, 0 });
-        using var full = new CosFaceLoss.Options().CreateHead(5, 8);
-        using var sampled = new CosFaceLoss.Options { SampleRate = 1 }.CreateHead(5, 8);
+        torch.manual_seed(9);
+        var x = randn(6, 8, ScalarType.Float64);
+        var y = tensor(new long[] { 4, 1, 2, 3, 4, 0 });
+        using var full = new ArcFaceLoss.Options { Scale = 16, Margin = 0.2 }.CreateHead(5, 8, ScalarType.Float64);
+        using var sampled = new ArcFaceLoss.Options { Scale = 16, Margin = 0.2, SampleRate = 0.999 }.CreateHead(5, 8, ScalarType.Float64);
         sampled.SetWeight(full.Weight!);
-        Assert.Equal(full.forward(x, y).item<float>(), sampled.forward(x, y).item<float>(), 5);
+        full.train();
+        sampled.train();
+        var xFull = x.clone().requires_grad_(true);
+        var xSampled = x.clone().requires_grad_(true);
+        var lossFull = full.forward(xFull, y);
+        var lossSampled = sampled.forward(xSampled, y);
+        lossFull.backward();
+        lossSampled.backward();
+        Assert.Equal(lossFull.item<double>(), lossSampled.item<double>(), 12);
+        Assert.True(xFull.grad!.allclose(xSampled.grad!, rtol: 1e-12, atol: 1e-12), "embedding gradients differ");
+        Assert.True(full.Weight!.grad!.allclose(sampled.Weight!.grad!, rtol: 1e-12, atol: 1e-12), "class-weight gradients differ");
+    }
+
+    [Fact]
+    public void PartialFcLossIsTheFullLossOverTheSampledClasses()
+    {
+        // With 10 of 50 classes sampled, the loss equals the full head's loss on the sampled rows of W alone.
+        using var scope = NewDisposeScope();
+        torch.manual_seed(5);
+        var options = new CosFaceLoss.Options { Scale = 16, Margin = 0.2, SampleRate = 0.2 };
+        using var head = options.CreateHead(50, 8, ScalarType.Float64);
+        head.train();
+        var x = randn(4, 8, ScalarType.Float64);
+        var labels = tensor(new long[] { 3, 3, 17, 40 });
+        var lossTensor = head.forward(x, labels);
+        lossTensor.backward();
+        double loss = lossTensor.item<double>();
+        var sampled = head.Weight!.grad!.abs().sum(1).gt(0).nonzero().squeeze(1); // every sampled class gets a gradient
+        Assert.Equal(10, sampled.shape[0]);
+        using var subset = new CosFaceLoss.Options { Scale = 16, Margin = 0.2 }.CreateHead((int)sampled.shape[0], 8, ScalarType.Float64);
+        subset.SetWeight(head.Weight.index_select(0, sampled).detach());
+        var position = sampled.data<long>().ToList();
+        var relabelled = tensor(labels.data<long>().Select(l => (long)position.IndexOf(l)).ToArray());
+        subset.train();
+        Assert.Equal(subset.forward(x, relabelled).item<double>(), loss, 10);
     }
 
     [Fact]
@@ -154,7 +191,7 @@ public sealed class HeadBehaviourTests
         using var scope = NewDisposeScope();
         var x = tensor(new float[] { 0, 1, 3, 10, 11 }, new long[] { 5, 1 });
         var labels = tensor(new long[] { 0, 0, 0, 1, 1 });
-        var (a, p, n) = BatchMiner.Triplets(BatchMiner.SquaredDistances(x), labels, TripletMining.Hard);
+        var (a, p, n) = TripletMiner.For(TripletMining.Hard).Mine(PairwiseDistances.Squared(x), labels);
         Assert.Equal(new long[] { 0, 1, 2, 3, 4 }, a.data<long>().ToArray());
         Assert.Equal(new long[] { 2, 2, 0, 4, 3 }, p.data<long>().ToArray());
         Assert.Equal(new long[] { 3, 3, 3, 2, 2 }, n.data<long>().ToArray());
@@ -167,7 +204,7 @@ public sealed class HeadBehaviourTests
         // Anchor 0 at 0, positive 1 at 2 (d = 4); negatives at 1 (d = 1, closer) and 3 (d = 9) and 5 (d = 25).
         var x = tensor(new float[] { 0, 2, 1, 3, 5 }, new long[] { 5, 1 });
         var labels = tensor(new long[] { 0, 0, 1, 1, 1 });
-        var (a, p, n) = BatchMiner.Triplets(BatchMiner.SquaredDistances(x), labels, TripletMining.SemiHard);
+        var (a, p, n) = TripletMiner.For(TripletMining.SemiHard).Mine(PairwiseDistances.Squared(x), labels);
         int index = Enumerable.Range(0, (int)a.shape[0]).Single(i => a[i].item<long>() == 0 && p[i].item<long>() == 1);
         Assert.Equal(3L, n[index].item<long>());
     }

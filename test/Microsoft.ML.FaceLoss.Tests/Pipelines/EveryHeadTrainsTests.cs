@@ -27,15 +27,10 @@ public sealed class EveryHeadTrainsTests
 
     public static IEnumerable<object[]> Heads() => FaceLossHeads.Names.Select(n => new object[] { n });
 
-    [Theory]
+    [OrlTheory]
     [MemberData(nameof(Heads))]
     public void HeadTrainsVerifiesUnseenPeopleAndSurvivesSaveLoad(string head)
     {
-        if (!TestData.OrlAvailable)
-        {
-            _output.WriteLine($"Skipped: the ORL faces are not at '{TestData.OrlRoot}'.");
-            return;
-        }
         var ml = _fixture.Ml;
         var options = new FaceEmbeddingTrainer.Options
         {

@@ -43,11 +43,37 @@ public sealed class BatchSamplerTests
     public void PairAndTripletHeadsGetIdentityBalancedBatches()
     {
         var labels = Labels(4, 4, 4);
-        var options = new FaceEmbeddingTrainer.Options { Loss = new TripletLoss.Options(), BatchSize = 8, ImagesPerIdentity = 4 };
-        Assert.IsType<IdentityBalancedSampler>(BatchSampler.For(options, labels));
-        options.Loss = new ContrastiveLoss.Options();
-        Assert.IsType<IdentityBalancedSampler>(BatchSampler.For(options, labels));
-        options.Loss = new ArcFaceLoss.Options();
-        Assert.IsType<ShuffledSampler>(BatchSampler.For(options, labels));
+        var data = TrainingSettings.From(new FaceEmbeddingTrainer.Options { BatchSize = 8, ImagesPerIdentity = 4 }).Data;
+        Assert.IsType<IdentityBalancedSampler>(BatchSampler.For(data, new TripletLoss.Options(), labels));
+        Assert.IsType<IdentityBalancedSampler>(BatchSampler.For(data, new ContrastiveLoss.Options(), labels));
+        Assert.IsType<ShuffledSampler>(BatchSampler.For(data, new ArcFaceLoss.Options(), labels));
+    }
+
+    [Theory]
+    [InlineData(new[] { 20, 2, 2 }, 3, 4)]          // one identity with far more images than the others
+    [InlineData(new[] { 5, 4, 7, 2, 3, 6, 4, 4 }, 3, 4)]
+    [InlineData(new[] { 9, 9 }, 4, 2)]                // P larger than the identities there are
+    [InlineData(new[] { 2, 2, 2, 2, 2, 3 }, 2, 2)]
+    public void EveryEpochHasTheAnnouncedBatchesEveryImageAndNegativesInEachBatch(int[] imagesPerIdentity, int p, int k)
+    {
+        var labels = Labels(imagesPerIdentity);
+        var sampler = new IdentityBalancedSampler(labels, identitiesPerBatch: p, imagesPerIdentity: k, "Triplet");
+        for (int epoch = 0; epoch < 50; epoch++)
+        {
+            var batches = sampler.Epoch(new Random(epoch));
+            Assert.Equal(sampler.BatchesPerEpoch, batches.Count);
+            Assert.Equal(Enumerable.Range(0, labels.Length), batches.SelectMany(b => b).Distinct().Order());
+            Assert.All(batches, b => Assert.True(b.Select(r => labels[r]).Distinct().Count() >= 2, "a batch without negatives"));
+            Assert.All(batches, b => Assert.All(b.GroupBy(r => labels[r]), g => Assert.Equal(0, g.Count() % k)));
+        }
+    }
+
+    [Fact]
+    public void ShuffledSamplerAnnouncesItsBatchesAndRefusesFewerThanTwoRows()
+    {
+        foreach (var (count, size) in new[] { (10, 4), (9, 4), (8, 4), (5, 5), (2, 64) })
+            Assert.Equal(new ShuffledSampler(count, size).Epoch(new Random(1)).Count, new ShuffledSampler(count, size).BatchesPerEpoch);
+        var error = Assert.Throws<InvalidOperationException>(() => new ShuffledSampler(1, 4));
+        Assert.Contains("at least 2 rows", error.Message);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.FaceLoss.Build;
 using Microsoft.ML.FaceLoss.Testing;
 using Microsoft.ML.FaceLoss.Tests.Infrastructure;
+using Microsoft.ML.FaceLoss.Torch;
 using Microsoft.ML.FaceLoss.Training;
 using Mono.Cecil;
 using Mono.Cecil.Cil;

@@ -13,7 +13,7 @@ public sealed class ScheduleAndAugmentationTests
     [Fact]
     public void WarmupRisesLinearlyToTheBaseRate()
     {
-        var rates = new LearningRates(Options(LearningRateSchedule.Constant, warmup: 1), stepsPerEpoch: 10);
+        var rates = new LearningRates(TrainingSettings.From(Options(LearningRateSchedule.Constant, warmup: 1)).Schedule, stepsPerEpoch: 10);
         Assert.Equal(0.01, rates.At(0), 10);
         Assert.Equal(0.05, rates.At(4), 10);
         Assert.Equal(0.1, rates.At(9), 10);
@@ -23,7 +23,7 @@ public sealed class ScheduleAndAugmentationTests
     [Fact]
     public void StepScheduleDecaysAfterEachMilestone()
     {
-        var rates = new LearningRates(Options(LearningRateSchedule.Step), stepsPerEpoch: 10);
+        var rates = new LearningRates(TrainingSettings.From(Options(LearningRateSchedule.Step)).Schedule, stepsPerEpoch: 10);
         Assert.Equal(0.1, rates.At(39), 10);   // epoch 4
         Assert.Equal(0.01, rates.At(40), 10);  // epoch 5, after milestone 4
         Assert.Equal(0.001, rates.At(80), 10); // epoch 9, after milestone 8
@@ -32,7 +32,7 @@ public sealed class ScheduleAndAugmentationTests
     [Fact]
     public void CosineScheduleFallsFromBaseToMinimum()
     {
-        var rates = new LearningRates(Options(LearningRateSchedule.Cosine), stepsPerEpoch: 10);
+        var rates = new LearningRates(TrainingSettings.From(Options(LearningRateSchedule.Cosine)).Schedule, stepsPerEpoch: 10);
         Assert.Equal(0.1, rates.At(0), 10);
         Assert.Equal(0.001 + (0.1 - 0.001) * 0.5, rates.At(50), 10);
         Assert.True(rates.At(99) < 0.0011);

@@ -126,13 +126,39 @@ public sealed class TrainingRunTests : IDisposable
     [Fact]
     public void HeldOutIdentitiesAreValidatedEachEpoch()
     {
+        var messages = new List<string>();
+        _ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         var options = Options(epochs: 3);
         options.ValidationIdentityFraction = 0.34;
         var history = SyntheticImages.Pipeline(_ml, options).Fit(Data(identities: 9)).LastTransformer.TrainingHistory;
-        Assert.Equal(3, history.Count);
-        Assert.All(history, h => Assert.InRange(h.ValidationAccuracy!.Value, 0.5, 1.0));
-        Assert.All(history, h => Assert.InRange(h.ValidationAuc!.Value, 0.0, 1.0));
+        Assert.Equal(new[] { 1, 2, 3 }, history.Select(h => h.Epoch));
+        // 3 of the 9 identities (round(0.34 * 9)) with their 8 images are held out; 6 train.
+        Assert.Contains(messages, m => m.Contains("on 48 images of 6 identities") && m.Contains("validating on 24 images of 3 other identities"));
         Assert.All(history, h => Assert.Null(h.ValidationLoss)); // a classifier head has no loss for unseen identities
+        Assert.True(history[^1].ValidationAuc > 0.9, $"the held-out identities of easy synthetic data verify well: AUC {history[^1].ValidationAuc}");
+    }
+
+    /// <summary>
+    /// A validation set so small that the validator scores every pair (2 people x 3 images: 6 same and 9
+    /// different pairs): its AUC must equal the all-pairs AUC of the returned model's embeddings.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheValidationFiguresAreThoseOfTheReturnedModel(bool keepBestEpoch)
+    {
+        var options = Options(epochs: 6);
+        options.LearningRate = 0.2; // noisy on purpose, so that the best epoch is not the last
+        options.KeepBestEpoch = keepBestEpoch;
+        var validationRows = SyntheticImages.Load(_ml, 2, 3, seed: 21);
+        options.ValidationData = _ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(validationRows).Transform(validationRows);
+        var model = SyntheticImages.Pipeline(_ml, options).Fit(Data()).LastTransformer;
+        var history = model.TrainingHistory;
+        var best = history.MaxBy(h => h.ValidationAccuracy!.Value)!;
+        Assert.NotEqual(best.Epoch, history[^1].Epoch); // else this test could not tell the two apart
+        var faces = _ml.Data.CreateEnumerable<ValidationOutput>(model.Transform(validationRows), reuseRowObject: false).ToList();
+        double auc = VerificationMath.AllPairsAuc(faces.Select(f => f.Embedding).ToList(), faces.Select(f => f.Identity).ToList());
+        Assert.Equal((keepBestEpoch ? best : history[^1]).ValidationAuc!.Value, auc, 10);
     }
 
     [Fact]
@@ -140,14 +166,26 @@ public sealed class TrainingRunTests : IDisposable
     {
         var options = Options(epochs: 1);
         options.Loss = new TripletLoss.Options();
-        options.ValidationData = SyntheticImages.Load(_ml, 4, 4, seed: 9);
-        var model = _ml.Transforms.Conversion.MapValueToKey("Label", "Identity")
-            .Append(_ml.FaceRecognition().Trainers.Embedding(options));
+        var validation = SyntheticImages.Load(_ml, 4, 4, seed: 9);
         // The validation view needs its own key column.
-        options.ValidationData = _ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(options.ValidationData).Transform(options.ValidationData);
-        var history = model.Fit(Data()).LastTransformer.TrainingHistory;
+        options.ValidationData = _ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(validation).Transform(validation);
+        var history = SyntheticImages.Pipeline(_ml, options).Fit(Data()).LastTransformer.TrainingHistory;
         Assert.NotNull(history[0].ValidationLoss);
         Assert.True(double.IsFinite(history[0].ValidationLoss!.Value));
+    }
+
+    [Fact]
+    public void OptionsChangedAfterTheTrainerIsMadeDoNotReachIt()
+    {
+        var options = Options(epochs: 2);
+        var trainer = _ml.FaceRecognition().Trainers.Embedding(options);
+        options.Epochs = 5;
+        options.EmbeddingSize = 4;
+        ((CosFaceLoss.Options)options.Loss).Margin = 0.4;
+        var model = _ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Append(trainer).Fit(Data()).LastTransformer;
+        Assert.Equal(2, model.EpochLosses.Count);
+        Assert.Equal(8, model.EmbeddingSize);
+        Assert.Equal(0.2, ((CosFaceLoss.Options)model.TrainedWith!).Margin);
     }
 
     [Fact]
@@ -202,13 +240,42 @@ public sealed class TrainingRunTests : IDisposable
     }
 
     [Fact]
-    public void StreamingTrainingReadsTheDataEachEpoch()
+    public void ValidationDataWithoutSameIdentityPairsIsRefusedWithTheCure()
     {
+        var options = Options(epochs: 1);
+        var single = SyntheticImages.Load(_ml, 3, 1, seed: 4); // three people, one image each
+        options.ValidationData = _ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(single).Transform(single);
+        var error = Assert.Throws<InvalidOperationException>(() => SyntheticImages.Pipeline(_ml, options).Fit(Data()));
+        Assert.Contains("0 same-identity pairs", error.Message);
+        Assert.Contains("more images per identity", error.Message);
+    }
+
+    [Fact]
+    public void StreamingTrainingReadsTheDataEachEpochAndLearns()
+    {
+        var options = Options(epochs: 3);
+        options.InMemory = false;
+        var counting = new CursorCountingDataView(_ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(Data()).Transform(Data()));
+        var model = _ml.FaceRecognition().Trainers.Embedding(options).Fit(counting);
+        var losses = model.EpochLosses;
+        Assert.Equal(3, losses.Count);
+        Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
+        // One pass over the labels alone, then one over the pixels in every epoch.
+        Assert.Equal(3, counting.CursorsWithColumn("Features"));
+        Assert.Equal(4, counting.CursorsWithColumn("Label"));
+    }
+
+    [Fact]
+    public void StreamingTrainingHoldsOutIdentitiesForValidation()
+    {
+        var messages = new List<string>();
+        _ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         var options = Options(epochs: 2);
         options.InMemory = false;
-        var losses = SyntheticImages.Pipeline(_ml, options).Fit(Data()).LastTransformer.EpochLosses;
-        Assert.Equal(2, losses.Count);
-        Assert.All(losses, l => Assert.True(double.IsFinite(l)));
+        options.ValidationIdentityFraction = 0.34;
+        var history = SyntheticImages.Pipeline(_ml, options).Fit(Data(identities: 9)).LastTransformer.TrainingHistory;
+        Assert.Contains(messages, m => m.Contains("on 48 images of 6 identities") && m.Contains("validating on 24 images of 3 other identities"));
+        Assert.All(history, h => Assert.InRange(h.ValidationAccuracy!.Value, 0.5, 1.0));
     }
 
     [Fact]
@@ -245,14 +312,14 @@ public sealed class TrainingRunTests : IDisposable
     [Fact]
     public void AGpuRequestFallsBackToTheCpuWhenAllowed()
     {
-        if (cuda.is_available()) return; // this check is about machines without CUDA
+        // Device 1000 exists nowhere: without CUDA the backend is missing, with CUDA the device is.
         var messages = new List<string>();
-        var ml = new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = true };
+        var ml = new MLContext(seed: 1) { GpuDeviceId = 1000, FallbackToCpu = true };
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         SyntheticImages.Pipeline(ml, Options(epochs: 1)).Fit(SyntheticImages.Load(ml));
         Assert.Contains(messages, m => m.Contains("FallbackToCpu"));
 
-        var strict = new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = false };
+        var strict = new MLContext(seed: 1) { GpuDeviceId = 1000, FallbackToCpu = false };
         var error = Assert.Throws<InvalidOperationException>(() => SyntheticImages.Pipeline(strict, Options(epochs: 1)).Fit(SyntheticImages.Load(strict)));
         Assert.Contains("FallbackToCpu", error.Message);
     }
@@ -278,6 +345,40 @@ public sealed class TrainingRunTests : IDisposable
     private sealed class Output
     {
         public float[] Embedding { get; set; } = Array.Empty<float>();
+    }
+
+    private sealed class ValidationOutput
+    {
+        public float[] Embedding { get; set; } = Array.Empty<float>();
+
+        public string Identity { get; set; } = "";
+    }
+
+    /// <summary>A data view that counts the cursors opened over it, by the columns they read.</summary>
+    private sealed class CursorCountingDataView(IDataView inner) : IDataView
+    {
+        private readonly List<string[]> _cursors = new();
+
+        public int CursorsWithColumn(string name)
+        {
+            lock (_cursors) return _cursors.Count(c => c.Contains(name));
+        }
+
+        public bool CanShuffle => inner.CanShuffle;
+
+        public DataViewSchema Schema => inner.Schema;
+
+        public long? GetRowCount() => inner.GetRowCount();
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+        {
+            var columns = columnsNeeded.ToList();
+            lock (_cursors) _cursors.Add(columns.Select(c => c.Name).ToArray());
+            return inner.GetRowCursor(columns, rand);
+        }
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
+            => new[] { GetRowCursor(columnsNeeded, rand) };
     }
 }
 

@@ -87,7 +87,12 @@ public sealed class VerificationMetricsTests
         var folds = new[] { 7, 7, 7, 3, 3, 3, 7, 3 };
         var m = VerificationMetrics.Compute(scores, same, folds);
         Assert.Equal(2, m.Folds);
-        Assert.Equal(new[] { 4, 4 }, new[] { 3, 7 }.Select(f => folds.Count(x => x == f)));
+        // By hand. Fold 7 {S .9, S .6, S .8, D .7} takes the threshold fitted on fold 3 {S .4, D .5, D .3, D .1}:
+        // 3 of 4 right at best, first between .3 and .4 (.35): fold 7 then scores 3 of 4. Fold 3 takes the one
+        // fitted on fold 7: "everything is same" (below the lowest score, .6 - 1) gets 3 of 4 there, and 1 of 4 on fold 3.
+        Assert.Equal(new[] { -0.4, 0.35 }, m.FoldThresholds.Select(t => Math.Round(t, 10)));
+        Assert.Equal(new[] { 0.25, 0.75 }, m.FoldAccuracies);
+        Assert.Equal(0.5, m.Accuracy);
     }
 
     [Fact]

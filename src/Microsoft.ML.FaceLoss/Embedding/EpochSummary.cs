@@ -1,4 +1,4 @@
-namespace Microsoft.ML.FaceLoss.Training;
+namespace Microsoft.ML.FaceLoss.Embedding;
 
 /// <summary>What one training epoch achieved.</summary>
 public sealed class EpochSummary

@@ -1,6 +1,4 @@
-using Microsoft.ML.FaceLoss.Losses;
-
-namespace Microsoft.ML.FaceLoss.Persistence;
+namespace Microsoft.ML.FaceLoss.Losses;
 
 /// <summary>Writes and reads the name and parameters of a loss head.</summary>
 internal static class LossOptionsSerializer

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.FaceLoss.Training;
+namespace Microsoft.ML.FaceLoss.Torch;
 
 /// <summary>Loads LibTorch with a helpful message, picks the device, sets threads, and serializes what uses torch's global random state.</summary>
 internal static class TorchRuntime
