@@ -261,7 +261,7 @@ public static class LossComparisonApp
         var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.Transforms.ResizeImages("Image", size, size))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
-                colorsToExtract: grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: -127.5f));
+                colorsToExtract: grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f));
         var rows = ml.Data.CreateEnumerable<Row>(pipeline.Fit(images).Transform(images), reuseRowObject: false)
             .GroupBy(r => r.Identity).SelectMany(g => g.Take(perPerson)).Select(r => new Sample(r.Features, r.Identity)).ToList();
         return new LabelledSet(rows, grey ? 1 : 3, size, size);

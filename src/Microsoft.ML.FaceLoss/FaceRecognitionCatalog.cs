@@ -52,11 +52,28 @@ public sealed class FaceRecognitionCatalog
         => ModelFile.Save(_mlContext, model, inputSchema, path);
 
     /// <summary>
-    /// Loads a model with <c>mlContext.Model.Load</c>; a missing, truncated or corrupt file gives an
-    /// exception that names it (<see cref="FileNotFoundException"/> or <see cref="InvalidDataException"/>).
+    /// Loads a face model with <c>mlContext.Model.Load</c>. The file is refused, with an exception that
+    /// names it, when it is missing (<see cref="FileNotFoundException"/>), truncated, damaged (its
+    /// entries differ from the digest <see cref="SaveModel"/> recorded) or not an ML.NET model, or when
+    /// it holds none of this library's steps (an embedding, a gallery or pair scoring: for example
+    /// image steps saved without the trained embedding) (<see cref="InvalidDataException"/>).
     /// </summary>
     public ITransformer LoadModel(string path, out DataViewSchema inputSchema)
-        => ModelFile.Load(_mlContext, path, out inputSchema);
+    {
+        var model = ModelFile.Load(_mlContext, path, out inputSchema);
+        var steps = Steps(model).ToList();
+        if (!steps.Any(s => s is Embedding.FaceEmbeddingTransformer or FaceIdentificationTransformer or PairScoringTransformer))
+        {
+            (model as IDisposable)?.Dispose();
+            throw new InvalidDataException(
+                $"The model file '{path}' holds no face embedding, gallery or pair scoring (its steps: {string.Join(", ", steps.Select(s => s.GetType().Name))}): " +
+                "it was saved without the trained FaceEmbeddingTransformer. Save the whole fitted pipeline, the one whose last step the trainer made.");
+        }
+        return model;
+    }
+
+    private static IEnumerable<ITransformer> Steps(ITransformer model)
+        => model is IEnumerable<ITransformer> chain ? chain.SelectMany(Steps) : new[] { model };
 
     /// <summary>
     /// The verification figures of scored pairs: K-fold accuracy (each fold's threshold chosen on the

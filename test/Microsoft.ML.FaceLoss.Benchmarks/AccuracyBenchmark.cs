@@ -163,7 +163,7 @@ internal static class AccuracyBenchmark
         int height = c.Size, width = (int)Math.Round(c.Size * 92.0 / 112);
         var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.Transforms.ResizeImages("Image", width, height))
-            .Append(ml.Transforms.ExtractPixels("Features", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1 / 127.5f, offsetImage: -127.5f))
+            .Append(ml.Transforms.ExtractPixels("Features", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
             .Append(ml.FaceRecognition().Trainers.Embedding(TrainerOptions(c)));
         result["image"] = $"1x{height}x{width}";
         var (model, seconds, count) = Fit(ml, pipeline, images);
@@ -277,7 +277,7 @@ internal static class AccuracyBenchmark
             .Append(ml.Transforms.CropImagesToCenter("Image", 120.0 / 250))   // the centre 120 x 120 of 250 x 250
             .Append(ml.Transforms.ResizeImages("Image", c.Size, c.Size))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
-                colorsToExtract: c.Grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: -127.5f))
+                colorsToExtract: c.Grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
             .Append(ml.FaceRecognition().Trainers.Embedding(TrainerOptions(c)));
         var (model, seconds, count) = Fit(ml, pipeline, training);
         result["train_images"] = count;

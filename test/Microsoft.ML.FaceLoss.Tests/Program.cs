@@ -21,6 +21,8 @@ public static class Program
             Console.WriteLine(report.ToJson());
             return 0;
         }
+        if (args is ["save-loop", var source, var target])
+            SaveLoop(source, target);
         if (args.Length < 3 || args[0] != "embed")
         {
             Console.Error.WriteLine("usage: embed <model.zip> <image>... | gc-stress <seconds>");
@@ -33,6 +35,18 @@ public static class Program
         foreach (var row in embedded)
             Console.WriteLine(string.Join(" ", row.Embedding.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
         return 0;
+    }
+
+    /// <summary>Saves a model over and over (a test kills this process in the middle of a save).</summary>
+    private static void SaveLoop(string source, string target)
+    {
+        var context = new MLContext();
+        var loaded = context.FaceRecognition().LoadModel(source, out var schema);
+        for (int i = 1; ; i++)
+        {
+            context.FaceRecognition().SaveModel(loaded, schema, target);
+            Console.WriteLine($"saved {i}");
+        }
     }
 
     private sealed class ImageRow

@@ -53,7 +53,7 @@ public sealed class FaceImageCroppingTransformer : SingleColumnTransformer<MLIma
 
     private protected override DataViewType OutputItemType => new ImageDataViewType();
 
-    private protected override void Map(in MLImage source, ref MLImage cropped)
+    private protected override void Map(in MLImage source, ref MLImage cropped, long row)
     {
         cropped?.Dispose();
         cropped = null!;

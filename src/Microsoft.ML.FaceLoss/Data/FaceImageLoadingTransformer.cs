@@ -24,20 +24,27 @@ public sealed class FaceImageLoadingTransformer : SingleColumnTransformer<ReadOn
     /// <summary>The folder relative paths are resolved against; null for paths as they are.</summary>
     public string? ImageFolder { get; }
 
-    /// <summary>Loads one image: Netpbm by this library, every other format by SkiaSharp.</summary>
+    /// <summary>
+    /// Loads one image: Netpbm by this library, every other format by SkiaSharp. A file that is empty,
+    /// of another format, or cut short (a JPEG without its end marker, a PNG without its end chunk) is
+    /// refused with a message that names it and says what is wrong.
+    /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist; the message names it.</exception>
-    /// <exception cref="InvalidDataException">The file is not an image that can be read; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not an image that can be read; the message names it and the problem.</exception>
     public static MLImage LoadImage(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Image file '{path}' was not found.", path);
         if (NetpbmDecoder.IsNetpbmPath(path)) return NetpbmDecoder.Load(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        if (ImageFormat.Check(bytes) is { } problem)
+            throw new InvalidDataException($"Cannot read the image '{path}': {problem}");
         try
         {
-            return MLImage.CreateFromFile(path);
+            return MLImage.CreateFromStream(new MemoryStream(bytes));
         }
-        catch (Exception e) when (e is not IOException)
+        catch (Exception e) when (e is not IOException and not OutOfMemoryException)
         {
-            throw new InvalidDataException($"Cannot read the image '{path}': {e.Message}", e);
+            throw new InvalidDataException($"Cannot read the image '{path}': the decoder refused it ({e.Message}).", e);
         }
     }
 
@@ -51,11 +58,12 @@ public sealed class FaceImageLoadingTransformer : SingleColumnTransformer<ReadOn
 
     private protected override DataViewType OutputItemType => new ImageDataViewType();
 
-    private protected override void Map(in ReadOnlyMemory<char> path, ref MLImage image)
+    private protected override void Map(in ReadOnlyMemory<char> path, ref MLImage image, long row)
     {
         image?.Dispose();
         image = null!;
-        if (path.Length == 0) return;
+        if (path.Span.Trim().Length == 0)
+            throw new InvalidDataException($"Row {row} has an empty image path in column '{InputColumnName}'. Remove the row, or give the path of its image.");
         string file = path.ToString();
         image = LoadImage(ImageFolder is null ? file : Path.Combine(ImageFolder, file));
     }

@@ -52,11 +52,14 @@ public static class NetpbmDecoder
             throw new InvalidDataException($"invalid header (width {width}, height {height}, maximum value {maxValue}).");
         position++; // the single whitespace after the header
 
-        int samples = checked(width * height * channels);
-        var bgra = new byte[checked(width * height * 4)];
+        // Sizes in 64 bits and checked against the data before anything is allocated: a header may claim any size.
         int bytesPerSample = maxValue > 255 ? 2 : 1;
-        if (binary && data.Length - position < samples * bytesPerSample)
-            throw new InvalidDataException($"the file is truncated: {samples * bytesPerSample} bytes of pixels expected, {Math.Max(0, data.Length - position)} present.");
+        long samples = (long)width * height * channels;
+        long needed = binary ? samples * bytesPerSample : samples * 2; // a plain sample takes a digit and a separator at least
+        long present = Math.Max(0, data.Length - position);
+        if (needed > present)
+            throw new InvalidDataException($"the header claims {width} x {height} pixels ({samples} samples), which need {needed} bytes, but {present} follow: the file is truncated or its header is wrong.");
+        var bgra = new byte[checked(width * height * 4)];
         for (int pixel = 0; pixel < width * height; pixel++)
         {
             for (int c = 0; c < channels; c++)
@@ -65,6 +68,8 @@ public static class NetpbmDecoder
                 if (!binary) value = Number(data, ref position, "sample");
                 else if (bytesPerSample == 1) value = data[position++];
                 else { value = (data[position] << 8) | data[position + 1]; position += 2; }
+                if (value < 0 || value > maxValue)
+                    throw new InvalidDataException($"sample {value} of pixel {pixel} lies outside 0 to the maximum value {maxValue}.");
                 byte scaled = (byte)Math.Min(255, (value * 255 + maxValue / 2) / maxValue);
                 if (channels == 1)
                 {

@@ -41,8 +41,11 @@ public abstract class SingleColumnTransformer<TIn, TOut> : RowMappingTransformer
     /// <summary>The output column's item type, for schema shapes.</summary>
     private protected abstract DataViewType OutputItemType { get; }
 
-    /// <summary>Computes the output of one row into <paramref name="output"/> (reused from row to row: dispose what it held when needed).</summary>
-    private protected abstract void Map(in TIn input, ref TOut output);
+    /// <summary>
+    /// Computes the output of row <paramref name="row"/> into <paramref name="output"/> (reused from row to
+    /// row: dispose what it held when needed).
+    /// </summary>
+    private protected abstract void Map(in TIn input, ref TOut output, long row);
 
     /// <summary>Finds and checks the input column; returns its index.</summary>
     internal int CheckInputColumn(DataViewSchema schema)
@@ -94,7 +97,7 @@ public abstract class SingleColumnTransformer<TIn, TOut> : RowMappingTransformer
             ValueGetter<TOut> getter = (ref TOut output) =>
             {
                 getInput(ref value);
-                _parent.Map(value, ref output);
+                _parent.Map(value, ref output, input.Position);
             };
             return _ => getter;
         }

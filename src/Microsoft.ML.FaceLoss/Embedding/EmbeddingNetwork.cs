@@ -61,6 +61,7 @@ internal sealed record EmbeddingNetworkConfig(
 internal sealed class EmbeddingNetwork : IDisposable
 {
     private readonly object _lock = new();
+    private bool _disposed;
 
     private EmbeddingNetwork(EmbeddingNetworkConfig config, nn.Module<Tensor, Tensor> module)
     {
@@ -80,6 +81,7 @@ internal sealed class EmbeddingNetwork : IDisposable
     {
         lock (_lock)
         {
+            ThrowIfDisposed();
             Module.to(device);
             Device = device;
         }
@@ -109,6 +111,7 @@ internal sealed class EmbeddingNetwork : IDisposable
         var input = pixels.Slice(0, count * length).ToArray();
         lock (_lock)
         {
+            ThrowIfDisposed();
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             Module.eval();
@@ -127,6 +130,7 @@ internal sealed class EmbeddingNetwork : IDisposable
         var input = pixels.Slice(0, count * length).ToArray();
         lock (_lock)
         {
+            ThrowIfDisposed();
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             Module.eval();
@@ -135,20 +139,74 @@ internal sealed class EmbeddingNetwork : IDisposable
         }
     }
 
-    public void Write(BinaryWriter writer)
+    /// <summary>
+    /// How many of <paramref name="count"/> images get an embedding that is not a unit vector (all zeros,
+    /// or not finite): a network that collapsed in training or whose weights are damaged.
+    /// </summary>
+    public int CountDegenerateEmbeddings(ReadOnlySpan<float> pixels, int count)
     {
-        Config.Write(writer);
-        lock (_lock) Module.save(writer);
+        int size = Config.EmbeddingSize;
+        var embeddings = new float[count * size];
+        Embed(pixels, count, embeddings);
+        int degenerate = 0;
+        for (int i = 0; i < count; i++)
+        {
+            double norm = 0;
+            foreach (float v in embeddings.AsSpan(i * size, size)) norm += (double)v * v;
+            if (!(Math.Abs(Math.Sqrt(norm) - 1) < 1e-3)) degenerate++;
+        }
+        return degenerate;
     }
 
+    public void Write(BinaryWriter writer)
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            Config.Write(writer);
+            Module.save(writer);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote, and checks that the network embeds two seeded noise images as unit vectors.</summary>
+    /// <exception cref="InvalidDataException">The description is invalid, or the weights give empty or non-finite embeddings.</exception>
     public static EmbeddingNetwork Read(BinaryReader reader)
     {
         var config = EmbeddingNetworkConfig.Read(reader);
         var network = Create(config);
-        network.Module.load(reader, strict: true);
-        network.Module.eval();
-        return network;
+        try
+        {
+            network.Module.load(reader, strict: true);
+            network.Module.eval();
+            var random = new Random(1);
+            var probe = new float[2 * config.InputLength];
+            for (int i = 0; i < probe.Length; i++) probe[i] = (float)(random.NextDouble() * 2 - 1);
+            if (network.CountDegenerateEmbeddings(probe, 2) > 0)
+                throw new InvalidDataException("The model's embedding network gives embeddings that are not unit vectors (all zeros or not finite): its weights are damaged, or it was trained into collapse.");
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
-    public void Dispose() => Module.Dispose();
+    /// <summary>Frees the native memory; waits for an embedding in progress, and refuses every later use with an <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Module.Dispose();
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+            throw new ObjectDisposedException(nameof(FaceEmbeddingTransformer),
+                "The face embedding transformer was disposed, and its network's native memory freed. Load the model again (mlContext.Model.Load) to use it.");
+    }
 }

@@ -45,6 +45,7 @@ public abstract class ClassifierHead : FaceLossHead
     public sealed override Tensor forward(Tensor embeddings, Tensor labels)
     {
         CheckBatch(embeddings, labels);
+        CheckLabelRange(labels, ClassCount);
         using var scope = NewDisposeScope();
         var (weight, classLabels) = training && _sampleRate < 1 ? SampleClasses(labels) : (Weight, labels);
         var batch = new ClassifierBatch(embeddings, classLabels, weight, RowsPerClass);

@@ -55,6 +55,7 @@ public sealed class ContrastiveLoss : FaceLossHead
     public override Tensor forward(Tensor embeddings, Tensor labels)
     {
         CheckBatch(embeddings, labels);
+        if (Weight is not null) CheckLabelRange(labels, Weight.shape[0]);
         using var scope = NewDisposeScope();
         var squared = PairwiseDistances.Squared(embeddings);
         var (first, second, same) = _miner.Mine(squared, labels);

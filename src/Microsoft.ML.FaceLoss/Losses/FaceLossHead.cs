@@ -91,4 +91,13 @@ public abstract class FaceLossHead : nn.Module<Tensor, Tensor, Tensor>
         if (labels.dtype != ScalarType.Int64)
             throw new ArgumentException($"The {HeadOptions.HeadName} head expects int64 labels, got {labels.dtype}.", nameof(labels));
     }
+
+    /// <summary>Throws when a label lies outside 0..<paramref name="classCount"/>-1, the identities the head was made for.</summary>
+    protected void CheckLabelRange(Tensor labels, long classCount)
+    {
+        if (labels.numel() == 0) return;
+        long min = labels.min().item<long>(), max = labels.max().item<long>();
+        if (min < 0 || max >= classCount)
+            throw new ArgumentOutOfRangeException(nameof(labels), $"The {HeadOptions.HeadName} head was made for {classCount} identities (labels 0 to {classCount - 1}) but got label {(min < 0 ? min : max)}.");
+    }
 }

@@ -1,23 +1,44 @@
+using System.Text;
+
 namespace Microsoft.ML.FaceLoss.Persistence;
 
 /// <summary>
-/// What a transformer reads its entry of an ML.NET model file with (see <see cref="ModelWriter"/>).
-/// Wraps ML.NET's internal <c>ModelLoadContext</c>.
+/// What a transformer reads its entry of an ML.NET model file with (see <see cref="ModelWriter"/>):
+/// for an entry of version 2 the content is checked against its SHA-256 before anything is read; an
+/// entry of version 1 (written before the checksum) is read as it is. Wraps ML.NET's internal <c>ModelLoadContext</c>.
 /// </summary>
 internal sealed class ModelReader
 {
+    private const int NewestContentVersion = 1;
     private readonly ModelLoadContext _context;
+    private readonly bool _checksummed;
 
-    public ModelReader(ModelLoadContext context) => _context = context;
+    public ModelReader(ModelLoadContext context, string what)
+    {
+        _context = context;
+        _checksummed = context.Header.ModelVerWritten >= TransformerFormat.Version2;
+        Reader = _checksummed
+            ? ModelStreamFormat.Read(context.Reader, what, NewestContentVersion, (payload, _) => new BinaryReader(new MemoryStream(payload.ReadBytes((int)(payload.BaseStream.Length))), Encoding.UTF8))
+            : context.Reader;
+    }
 
-    /// <summary>The entry's own binary content.</summary>
-    public BinaryReader Reader => _context.Reader;
+    /// <summary>The entry's content.</summary>
+    public BinaryReader Reader { get; }
 
     /// <summary>Reads a non-empty string.</summary>
-    public string ReadString() => _context.LoadNonEmptyString();
+    public string ReadString()
+    {
+        if (!_checksummed) return _context.LoadNonEmptyString();
+        string value = Reader.ReadString();
+        return value.Length > 0 ? value : throw new InvalidDataException("An empty string stands where the model needs a name.");
+    }
 
     /// <summary>Reads a string that may be null.</summary>
-    public string? ReadStringOrNull() => _context.LoadStringOrNull();
+    public string? ReadStringOrNull()
+    {
+        if (!_checksummed) return _context.LoadStringOrNull();
+        return Reader.ReadBoolean() ? Reader.ReadString() : null;
+    }
 
     /// <summary>
     /// Reads the named stream written by <see cref="ModelWriter.WriteStream"/>, checking its signature,

@@ -41,8 +41,11 @@ internal static class ModelStreamFormat
             throw new InvalidDataException($"The {what} stream has format version {version}; this build of Microsoft.ML.FaceLoss reads versions 1 to {newestVersion}. Update the library to load this model.");
         long length = reader.ReadInt64();
         byte[] hash = reader.ReadBytes(32);
+        long remaining = reader.BaseStream.Length - reader.BaseStream.Position;
         if (length < 0 || length > int.MaxValue)
             throw new InvalidDataException($"The {what} stream is corrupt (payload length {length}).");
+        if (length > remaining) // checked before allocating: a damaged length must not ask for gigabytes
+            throw new InvalidDataException($"The {what} stream is truncated: {remaining} of {length} payload bytes are present.");
         byte[] payload = reader.ReadBytes((int)length);
         if (payload.Length != length)
             throw new InvalidDataException($"The {what} stream is truncated: {payload.Length} of {length} payload bytes are present.");

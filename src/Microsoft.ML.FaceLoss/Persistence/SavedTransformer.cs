@@ -22,6 +22,8 @@ public abstract class SavedTransformer : ICanSaveModel
         ArgumentNullException.ThrowIfNull(ctx);
         ctx.CheckAtModel();
         ctx.SetVersionInfo(Format.VersionInfo);
-        Write(new ModelWriter(ctx));
+        var writer = new ModelWriter(ctx);
+        Write(writer);
+        writer.Finish();
     }
 }

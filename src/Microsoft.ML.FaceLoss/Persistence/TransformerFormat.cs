@@ -11,14 +11,17 @@ namespace Microsoft.ML.FaceLoss.Persistence;
 /// <param name="LoaderSignature">The loader's name, for example <c>FaceEmbeddingTransform</c>.</param>
 internal sealed record TransformerFormat(string ModelSignature, string LoaderSignature)
 {
-    /// <summary>The format version written and the oldest this build reads (0x00010001: the first).</summary>
+    /// <summary>Version 1: the entry's content as it is, its strings in ML.NET's string table.</summary>
     public const uint Version1 = 0x00010001;
 
-    /// <summary>ML.NET's version header of the entry.</summary>
+    /// <summary>Version 2: the entry's content in the checksummed container of <see cref="ModelStreamFormat"/>, strings inside.</summary>
+    public const uint Version2 = 0x00010002;
+
+    /// <summary>ML.NET's version header of the entry: written as version 2, which only this build and later read; versions 1 and 2 read back.</summary>
     public VersionInfo VersionInfo => new(
         modelSignature: ModelSignature,
-        verWrittenCur: Version1,
-        verReadableCur: Version1,
+        verWrittenCur: Version2,
+        verReadableCur: Version2,
         verWeCanReadBack: Version1,
         loaderSignature: LoaderSignature,
         loaderAssemblyName: typeof(TransformerFormat).Assembly.FullName);

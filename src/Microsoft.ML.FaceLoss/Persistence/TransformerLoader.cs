@@ -15,6 +15,7 @@ internal static class TransformerLoader<T> where T : class, ILoadableTransformer
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ctx.CheckAtModel(T.SavedFormat.VersionInfo);
-        return T.Read(new ModelReader(ctx));
+        IntegrityManifest.VerifyIfPresent(ctx.Repository);
+        return T.Read(new ModelReader(ctx, T.SavedFormat.LoaderSignature + " entry"));
     }
 }

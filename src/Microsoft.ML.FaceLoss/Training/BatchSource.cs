@@ -106,8 +106,10 @@ internal abstract class BatchSource
         {
             stop.Cancel();
             try { producer.Wait(); }
-            catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
+            catch (AggregateException) { } // a real error is rethrown below, unwrapped
         }
-        if (producer.IsFaulted) throw producer.Exception!.InnerException!;
+        // The data's own error (a bad row, say), as it was thrown: never an AggregateException.
+        if (producer.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) is { } error)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
     }
 }

@@ -106,13 +106,57 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
             $"on {images} images of {classCount} identities for {_settings.Schedule.Epochs} epochs ({source.BatchesPerEpoch} steps each) on {device.type}, seed {seed}" +
             (validator is null ? "." : $"; validating on {validator.Images} images of {validator.Identities} other identities."));
 
+        WarnIfNotCentred(source, channel);
         using var threads = TorchRuntime.UseThreads(control.Threads);
         var (network, history) = new TrainingRun(_settings, config, classCount, seed, device, Log).Run(source, validator);
+        RefuseCollapsed(network, source);
         return new FaceEmbeddingTransformer(_settings.Columns.Feature, _settings.Columns.Output, network, _settings.Head.Loss,
             _settings.Inference.BatchSize, _settings.Inference.FlipTest)
         {
             TrainingHistory = history,
         };
+    }
+
+    /// <summary>
+    /// Networks train on pixels centred on zero (in [-1, 1], as insightface and the papers feed them).
+    /// ExtractPixels computes (pixel - offsetImage) * scaleImage, so offsetImage: -127.5f (a sign slip
+    /// easy to make) gives pixels in [1, 3]; raw pixels are in [0, 255]. Warns, with the cure, when the
+    /// first batch's mean lies outside [-1, 1].
+    /// </summary>
+    private void WarnIfNotCentred(BatchSource source, IChannel channel)
+    {
+        var batch = source.Epoch(1, 0, CancellationToken.None).First();
+        var pixels = batch.Pixels; // exactly Count rows (the pools keep buffers by row count)
+        double sum = 0;
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (float v in pixels)
+        {
+            sum += v;
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+        source.Release(batch);
+        double mean = pixels.Length == 0 ? 0 : sum / pixels.Length;
+        if (Math.Abs(mean) <= 1) return;
+        channel.Warning(MessageSensitivity.None,
+            $"The training pixels in column '{_settings.Columns.Feature}' have mean {mean:G3} (from {min:G3} to {max:G3}): far from centred on 0. " +
+            "Networks train best on pixels in [-1, 1]: ExtractPixels computes (pixel - offsetImage) * scaleImage, so use offsetImage: 127.5f, scaleImage: 1 / 127.5f.");
+    }
+
+    /// <summary>
+    /// A run can end with finite losses and a network that maps every image to zero (SGD at learning
+    /// rate 1e4 does): such a model would give no usable embedding, so Fit refuses to return it.
+    /// </summary>
+    private void RefuseCollapsed(EmbeddingNetwork network, BatchSource source)
+    {
+        var batch = source.Epoch(1, 0, CancellationToken.None).First();
+        int degenerate = network.CountDegenerateEmbeddings(batch.Pixels, batch.Count);
+        source.Release(batch);
+        if (degenerate == 0) return;
+        network.Dispose();
+        throw new InvalidOperationException(
+            $"Training ended with a network whose embeddings are not unit vectors (all zeros or not finite) for {degenerate} of {batch.Count} training images: " +
+            $"the weights collapsed. Usual cures: a lower LearningRate (it is {_settings.Optimizer.LearningRate:G4}); GradientClipNorm; a warm-up (WarmupEpochs). No model was returned.");
     }
 
     private (BatchSource Source, TrainingData? Validation, int ClassCount, long Images) PrepareData(IDataView input,
@@ -134,7 +178,7 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
         }
 
         // Streaming: only the labels are read up front (to hold out identities), the pixels in every epoch.
-        var labels = ReadLabels(input, label);
+        var labels = ReadLabels(input, label, keyCount);
         var map = Enumerable.Range(0, keyCount).ToArray();
         int classCount = keyCount;
         if (validationSettings.IdentityFraction > 0)
@@ -151,7 +195,7 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
         return (source, validation, classCount, rows);
     }
 
-    private static int[] ReadLabels(IDataView input, DataViewSchema.Column label)
+    private static int[] ReadLabels(IDataView input, DataViewSchema.Column label, int keyCount)
     {
         var labels = new List<int>();
         using var cursor = input.GetRowCursor(new[] { label });
@@ -160,8 +204,7 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
         while (cursor.MoveNext())
         {
             getLabel(ref key);
-            if (key == 0)
-                throw new InvalidOperationException($"Row {cursor.Position} has a missing label (key value 0) in column '{label.Name}'.");
+            TrainingData.CheckKey(key, keyCount, cursor.Position, label.Name);
             labels.Add((int)key - 1);
         }
         return labels.ToArray();

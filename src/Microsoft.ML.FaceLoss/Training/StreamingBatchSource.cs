@@ -43,8 +43,7 @@ internal sealed class StreamingBatchSource : BatchSource
         {
             cancellation.ThrowIfCancellationRequested();
             getLabel(ref key);
-            if (key == 0)
-                throw new InvalidOperationException($"Row {cursor.Position} has a missing label (key value 0) in column '{_label.Name}'.");
+            TrainingData.CheckKey(key, _labelOfKey.Length, cursor.Position, _label.Name);
             int label = _labelOfKey[key - 1];
             if (label < 0) continue;
             if (batch >= skip)

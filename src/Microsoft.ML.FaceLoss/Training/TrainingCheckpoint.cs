@@ -31,7 +31,8 @@ internal sealed class TrainingCheckpoint
     {
         Directory.CreateDirectory(folder);
         string path = PathIn(folder);
-        string temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        string temporary = ModelFile.Temporary.For(path);
+        ModelFile.Temporary.RemoveAbandoned(path);
         try
         {
             using (var stream = File.Create(temporary))

@@ -39,8 +39,7 @@ internal sealed class TrainingData
         while (cursor.MoveNext())
         {
             getLabel(ref key);
-            if (key == 0)
-                throw new InvalidOperationException($"Row {cursor.Position} has a missing label (key value 0) in column '{label.Name}'. Remove rows without an identity, or map every identity to a key with MapValueToKey.");
+            CheckKey(key, classCount, cursor.Position, label.Name);
             getFeatures(ref buffer);
             CopyRow(buffer, row, cursor.Position, feature.Name);
             pixels.AddRange(row);
@@ -49,6 +48,17 @@ internal sealed class TrainingData
         if (labels.Count == 0)
             throw new InvalidOperationException("The training data has no rows.");
         return new TrainingData(pixels.ToArray(), labels.ToArray(), inputLength, classCount);
+    }
+
+    /// <summary>Throws, naming the row and the column, when a key value is missing (0) or beyond the key type's count of identities.</summary>
+    public static void CheckKey(uint key, int classCount, long row, string column)
+    {
+        if (key == 0)
+            throw new InvalidOperationException(
+                $"Row {row} has no label (key value 0) in column '{column}': its identity is missing, or outside the key type's {classCount} values " +
+                "(ML.NET reads a key beyond its type's count as 0). Remove rows without an identity, or map every identity with MapValueToKey fitted on all of them.");
+        if (key > classCount)
+            throw new InvalidOperationException($"Row {row} of label column '{column}' holds key value {key}, beyond the {classCount} identities its key type counts. Make the column with MapValueToKey, which counts every identity.");
     }
 
     /// <summary>Copies one feature vector, refusing a wrong length and non-finite values with the row and column named.</summary>
@@ -72,6 +82,10 @@ internal sealed class TrainingData
     public (TrainingData Training, TrainingData Validation, int[] LabelMap) HoldOutIdentities(double fraction, int seed)
     {
         var identities = Labels.Distinct().Order().ToArray();
+        if (identities.Length < 4)
+            throw new InvalidOperationException(
+                $"ValidationIdentityFraction {fraction} needs at least 4 identities (2 held out for validation, 2 left to train); the data has {identities.Length}. " +
+                "Give more identities, or validation data of other identities (ValidationData), or set ValidationIdentityFraction to 0.");
         new Random(seed).Shuffle(identities);
         int heldOut = Math.Clamp((int)Math.Round(fraction * identities.Length), 2, identities.Length - 2);
         var validationIdentities = identities.Take(heldOut).ToHashSet();

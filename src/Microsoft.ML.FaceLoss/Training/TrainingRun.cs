@@ -135,7 +135,10 @@ internal sealed class TrainingRun
 
     private EpochSummary EndEpoch(int epoch, TrainingState state, EmbeddingNetwork network, Losses.FaceLossHead head, Validator? validator)
     {
-        double loss = state.EpochSteps == 0 ? double.NaN : state.EpochLossSum / state.EpochSteps;
+        if (state.EpochSteps == 0)
+            throw new InvalidOperationException(
+                $"Epoch {epoch} had no training step: the data gave no batch of at least 2 rows (batch normalisation needs 2). Give more rows.");
+        double loss = state.EpochLossSum / state.EpochSteps;
         state.CompletedEpochs = epoch;
         state.BatchesInEpoch = 0;
         state.EpochLossSum = 0;

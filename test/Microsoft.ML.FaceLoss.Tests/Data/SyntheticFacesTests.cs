@@ -68,7 +68,7 @@ public sealed class SyntheticFacesTests
     public void UnseenSyntheticIdentitiesAreDistinguishableAfterTraining()
     {
         var pipeline = _ml.Transforms.ResizeImages("Image", 32, 32)
-            .Append(_ml.Transforms.ExtractPixels("Features", "Image", scaleImage: 1 / 127.5f, offsetImage: -127.5f))
+            .Append(_ml.Transforms.ExtractPixels("Features", "Image", scaleImage: 1 / 127.5f, offsetImage: 127.5f))
             .Append(_ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
             {
                 EmbeddingSize = 32, BackboneWidth = 8, Loss = new CosFaceLoss.Options { Scale = 16, Margin = 0.2 },

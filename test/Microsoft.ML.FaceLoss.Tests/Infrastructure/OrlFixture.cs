@@ -23,5 +23,5 @@ public static class Orl
         => ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.Transforms.ResizeImages("Image", Width, Height))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
-                colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1 / 127.5f, offsetImage: -127.5f));
+                colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1 / 127.5f, offsetImage: 127.5f));
 }

@@ -62,12 +62,36 @@ public sealed class ModelFileTests : IDisposable
     }
 
     [OrlFact]
-    public void CorruptWeightsAreDetectedByTheChecksum()
+    public void CorruptWeightsAreDetectedByTheModelDigest()
     {
         string path = SaveModel();
+        FlipByteOfEntry(path, "FaceEmbeddingNetwork.bin", 100);
+        var error = Assert.Throws<InvalidDataException>(() => new MLContext().FaceRecognition().LoadModel(path, out _));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("FaceEmbeddingNetwork.bin' differs from what was saved", error.Message);
+    }
+
+    [OrlFact]
+    public void CorruptWeightsOfAModelWithoutDigestAreDetectedByTheStreamChecksum()
+    {
+        string path = Path.Combine(_folder, "plain.zip");
+        _fixture.Ml.Model.Save(_fixture.Model, _fixture.TrainingSchema, path); // ML.NET's own save: no digest of the whole file
+        FlipByteOfEntry(path, "FaceEmbeddingNetwork.bin", 100);
+        var error = Assert.Throws<InvalidDataException>(() => new MLContext().FaceRecognition().LoadModel(path, out _));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("checksum", error.Message);
+    }
+
+    /// <summary>Flips the bits of one byte, <paramref name="fromEnd"/> bytes before the end of the entry whose name ends so.</summary>
+    internal static void FlipByteOfEntry(string path, string entryNameEnd, int fromEnd)
+        => FlipByteOfEntry(path, entryNameEnd, content => content.Length - fromEnd);
+
+    /// <summary>Flips the bits of the byte at the index <paramref name="where"/> gives, in the entry whose name ends so.</summary>
+    internal static void FlipByteOfEntry(string path, string entryNameEnd, Func<byte[], int> where)
+    {
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
         {
-            var entry = zip.Entries.Single(e => e.FullName.EndsWith("FaceEmbeddingNetwork.bin", StringComparison.Ordinal));
+            var entry = zip.Entries.Single(e => e.FullName.EndsWith(entryNameEnd, StringComparison.Ordinal));
             byte[] content;
             using (var stream = entry.Open())
             using (var copy = new MemoryStream())
@@ -75,14 +99,11 @@ public sealed class ModelFileTests : IDisposable
                 stream.CopyTo(copy);
                 content = copy.ToArray();
             }
-            content[^100] ^= 0xFF;
+            content[where(content)] ^= 0xFF;
             entry.Delete();
             using var replaced = zip.CreateEntry(entry.FullName).Open();
             replaced.Write(content);
         }
-        var error = Assert.Throws<InvalidDataException>(() => new MLContext().FaceRecognition().LoadModel(path, out _));
-        Assert.Contains(path, error.Message);
-        Assert.Contains("checksum", error.Message);
     }
 
     [OrlFact]

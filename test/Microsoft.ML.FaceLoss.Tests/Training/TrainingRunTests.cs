@@ -94,6 +94,24 @@ public sealed class TrainingRunTests : IDisposable
         options.EmbeddingSize = 16;
         var error = Assert.Throws<InvalidOperationException>(() => SyntheticImages.Pipeline(_ml, options).Fit(Data()));
         Assert.Contains("another training run", error.Message);
+        Assert.Contains("network:", error.Message);
+    }
+
+    [Fact]
+    public void ACheckpointIsNotResumedOnOtherDataOrWithAnotherLearningRate()
+    {
+        var options = Options(epochs: 1);
+        options.CheckpointFolder = _folder;
+        SyntheticImages.Pipeline(_ml, options).Fit(Data());
+        // The same number of identities and images, other pixels.
+        var otherData = SyntheticImages.Load(_ml, 6, 8, seed: 99);
+        var data = Assert.Throws<InvalidOperationException>(() => SyntheticImages.Pipeline(_ml, options).Fit(otherData));
+        Assert.Contains("data: this run 48 rows in memory", data.Message);
+        Assert.DoesNotContain("optimizer:", data.Message);
+        options.LearningRate = 0.1;
+        var rate = Assert.Throws<InvalidOperationException>(() => SyntheticImages.Pipeline(_ml, options).Fit(Data()));
+        Assert.Contains("optimizer: this run Sgd, learning rate 0.1,", rate.Message);
+        Assert.Contains("the checkpoint Sgd, learning rate 0.05,", rate.Message);
     }
 
     [Fact]
@@ -260,9 +278,10 @@ public sealed class TrainingRunTests : IDisposable
         var losses = model.EpochLosses;
         Assert.Equal(3, losses.Count);
         Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
-        // One pass over the labels alone, then one over the pixels in every epoch.
-        Assert.Equal(3, counting.CursorsWithColumn("Features"));
-        Assert.Equal(4, counting.CursorsWithColumn("Label"));
+        // One pass over the labels alone, one over the pixels in every epoch, and two over the first
+        // batch only: the centring check before training and the collapse check after it.
+        Assert.Equal(3 + 2, counting.CursorsWithColumn("Features"));
+        Assert.Equal(1 + 3 + 2, counting.CursorsWithColumn("Label"));
     }
 
     [Fact]
