@@ -267,18 +267,28 @@ internal static class AccuracyBenchmark
 
     // ---- LFW: peopleDevTrain people train, pairsDevTest verify ----
 
+    /// <summary>The LFW training images (the people of peopleDevTrain.txt with at least 2 images) and the pipeline that trains on them.</summary>
+    public static (IEstimator<ITransformer> Pipeline, IDataView Training) LfwTraining(MLContext ml, Config c, string dataRoot)
+    {
+        string images = Path.Combine(dataRoot, "lfw", "images_deepfunneled");
+        var people = ProtocolReaders.ReadLfwPeople(Path.Combine(dataRoot, "lfw", "peopleDevTrain.txt")).Select(p => p.Name).ToHashSet();
+        var training = ml.FaceRecognition().Data.LoadImageFolder(images, new ImageFolderOptions { IdentityFilter = people.Contains, MinimumImagesPerIdentity = 2 });
+        return (LfwPreprocessing(ml, c).Append(ml.FaceRecognition().Trainers.Embedding(TrainerOptions(c))), training);
+    }
+
+    /// <summary>ImagePath -> Features: the centre 120 x 120 of the 250 x 250 image, resized, pixels in [-1, 1].</summary>
+    public static EstimatorChain<ImagePixelExtractingTransformer> LfwPreprocessing(MLContext ml, Config c)
+        => ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
+            .Append(ml.Transforms.CropImagesToCenter("Image", 120.0 / 250))
+            .Append(ml.Transforms.ResizeImages("Image", c.Size, c.Size))
+            .Append(ml.Transforms.ExtractPixels("Features", "Image",
+                colorsToExtract: c.Grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f));
+
     private static void Lfw(MLContext ml, Config c, string dataRoot, JsonObject result, string? savePath)
     {
         string lfw = Path.Combine(dataRoot, "lfw");
         string images = Path.Combine(lfw, "images_deepfunneled");
-        var people = ProtocolReaders.ReadLfwPeople(Path.Combine(lfw, "peopleDevTrain.txt")).Select(p => p.Name).ToHashSet();
-        var training = ml.FaceRecognition().Data.LoadImageFolder(images, new ImageFolderOptions { IdentityFilter = people.Contains, MinimumImagesPerIdentity = 2 });
-        var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
-            .Append(ml.Transforms.CropImagesToCenter("Image", 120.0 / 250))   // the centre 120 x 120 of 250 x 250
-            .Append(ml.Transforms.ResizeImages("Image", c.Size, c.Size))
-            .Append(ml.Transforms.ExtractPixels("Features", "Image",
-                colorsToExtract: c.Grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
-            .Append(ml.FaceRecognition().Trainers.Embedding(TrainerOptions(c)));
+        var (pipeline, training) = LfwTraining(ml, c, dataRoot);
         var (model, seconds, count) = Fit(ml, pipeline, training);
         result["train_images"] = count;
         result["seconds"] = seconds;
@@ -323,7 +333,7 @@ internal static class AccuracyBenchmark
         return Figures(VerificationMetrics.Compute(scores, pairs.Pairs.Select(p => p.IsSame).ToList(), folds));
     }
 
-    private static (ITransformer Model, double Seconds, int Images) Fit(MLContext ml, IEstimator<ITransformer> pipeline, IDataView images)
+    public static (ITransformer Model, double Seconds, int Images) Fit(MLContext ml, IEstimator<ITransformer> pipeline, IDataView images)
     {
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(images).Transform(images);
         var clock = Stopwatch.StartNew();

@@ -1,11 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.FaceLoss.Benchmarks;
+using Microsoft.ML.FaceLoss.Benchmarks.Speed;
 
 // Benchmarks of Microsoft.ML.FaceLoss; each run prints one JSON object on a line of standard output.
 const string Usage = """
 usage:
-  speed    [--backbone IResNet18] [--size 64] [--channels 3] [--batch 64] [--head ArcFace] [--steps 12] [--threads N]
+  speed    [--only training,inference,verification,identification,memory] [--rounds 5] [--output speed.jsonl]
+           [--backbones IResNet18,MobileFaceNet,SmallCnn] [--steps 12] [--images 10000] [--pairs 1000000]
+           [--gallery 100000] [--probes 1000] [--data-root ..]
+           each figure beside its reference (same process, alternating rounds), with the ratio and its target
   accuracy --dataset orl|omniglot|lfw [--head CosFace] [--backbone ..] [--width N] [--size N] [--embedding N] [--epochs N]
            [--lr X] [--dropout X] [--seed N] [--spec-head | --small-data-head] [--head-params "margin=0.1,scale=32"]
            [--save model.zip] [--data-root ../shared/datasets]
@@ -15,6 +19,7 @@ usage:
            --quick: CosFace on each data set with fewer epochs; --list prints the runs' commands instead
   evaluate --model model.zip --pairs pairs.txt|pairs.csv --images <root> [--flip]
   table    --input results.jsonl    the markdown table of the README from the JSON lines of accuracy runs
+  table    --speed speed.jsonl      the README's speed table from the JSON lines of speed runs
   stress   [--minutes 10] [--worker-seconds 120]
            training and embedding under forced garbage collection, every head, backbone and optimizer, in
            worker processes; prints fits, steps, forced collections and crashes
@@ -30,7 +35,14 @@ void Print(JsonObject result)
 switch (arguments.Command)
 {
     case "speed":
-        Print(SpeedBenchmark.Run(arguments));
+        foreach (var line in SpeedBenchmark.Run(arguments, dataRoot))
+        {
+            Print(line);
+            if (arguments.GetOrNull("output") is { } output) File.AppendAllText(output, line.ToJsonString(json) + Environment.NewLine);
+        }
+        return 0;
+    case "speed-worker":
+        Print(MemoryFigures.Worker(arguments.Get("worker", ""), dataRoot));
         return 0;
     case "accuracy" when arguments.Has("all"):
         foreach (var config in AccuracyBenchmark.Suite(arguments, arguments.Has("quick"), arguments.Has("all-heads")))
@@ -58,6 +70,9 @@ switch (arguments.Command)
         return 0;
     case "stress-worker":
         Console.WriteLine(GcStressBenchmark.Worker(arguments).ToJson());
+        return 0;
+    case "table" when arguments.GetOrNull("speed") is { } speed && File.Exists(speed):
+        Console.Write(SpeedTable.Markdown(File.ReadLines(speed)));
         return 0;
     case "table" when arguments.GetOrNull("input") is { } input && File.Exists(input):
         Console.Write(ResultsTable.Markdown(File.ReadLines(input)));

@@ -8,7 +8,8 @@ namespace Microsoft.ML.FaceLoss.Tests;
 /// <c>dotnet exec Microsoft.ML.FaceLoss.Tests.dll embed &lt;model.zip&gt; &lt;image&gt;...</c> prints one
 /// line of embedding values per image; <c>gc-stress &lt;seconds&gt;</c> runs rounds of
 /// <see cref="Testing.GcStress.QuickPlan"/> under forced garbage collection for at least that long and
-/// prints its report as JSON on the last line.
+/// prints its report as JSON on the last line; <c>partial-fc-step &lt;identities&gt; &lt;D&gt; &lt;rate&gt;</c> trains
+/// one step of Partial FC ArcFace and prints its memory as JSON.
 /// </summary>
 public static class Program
 {
@@ -23,6 +24,11 @@ public static class Program
         }
         if (args is ["save-loop", var source, var target])
             SaveLoop(source, target);
+        if (args is ["partial-fc-step", var identities, var embedding, var sampleRate])
+        {
+            Console.WriteLine(Scale.PartialFcStep.Run(int.Parse(identities, CultureInfo.InvariantCulture), int.Parse(embedding, CultureInfo.InvariantCulture), Scale.PartialFcStep.Parse(sampleRate)));
+            return 0;
+        }
         if (args.Length < 3 || args[0] != "embed")
         {
             Console.Error.WriteLine("usage: embed <model.zip> <image>... | gc-stress <seconds>");

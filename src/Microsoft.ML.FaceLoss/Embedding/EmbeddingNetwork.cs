@@ -104,46 +104,53 @@ internal sealed class EmbeddingNetwork : IDisposable
     /// <param name="embeddings">Receives count x D values.</param>
     /// <param name="flipTest">Whether to embed normalize(f(x) + f(mirror(x))) instead of normalize(f(x)).</param>
     public void Embed(ReadOnlySpan<float> pixels, int count, Span<float> embeddings, bool flipTest = false)
+        => Embed(pixels.Slice(0, Math.Min(pixels.Length, count * Config.InputLength)).ToArray(), count, embeddings, flipTest);
+
+    /// <summary>
+    /// <see cref="Embed(ReadOnlySpan{float}, int, Span{float}, bool)"/> from an array: the images are
+    /// copied once, into the memory of the input tensor.
+    /// </summary>
+    public void Embed(float[] pixels, int count, Span<float> embeddings, bool flipTest = false)
     {
-        int length = Config.InputLength, size = Config.EmbeddingSize;
-        if (pixels.Length < count * length || embeddings.Length < count * size)
+        if (pixels.Length < count * Config.InputLength || embeddings.Length < count * Config.EmbeddingSize)
             throw new ArgumentException("The buffers are smaller than the batch.");
-        var input = pixels.Slice(0, count * length).ToArray();
         lock (_lock)
         {
             ThrowIfDisposed();
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             Module.eval();
-            var batch = tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width }).to(Device);
+            var batch = Images(pixels, count);
             var features = Module.forward(batch);
             if (flipTest) features = features + Module.forward(batch.flip(3));
             var output = nn.functional.normalize(features, p: 2, dim: 1).cpu().contiguous();
-            output.data<float>().CopyTo(embeddings.Slice(0, count * size));
+            output.data<float>().CopyTo(embeddings.Slice(0, count * Config.EmbeddingSize));
         }
     }
 
     /// <summary>The raw (not normalized) features of <paramref name="count"/> images: the backbone's output.</summary>
-    public void Features(ReadOnlySpan<float> pixels, int count, Span<float> features)
+    public void Features(float[] pixels, int count, Span<float> features)
     {
-        int length = Config.InputLength, size = Config.EmbeddingSize;
-        var input = pixels.Slice(0, count * length).ToArray();
+        if (pixels.Length < count * Config.InputLength || features.Length < count * Config.EmbeddingSize)
+            throw new ArgumentException("The buffers are smaller than the batch.");
         lock (_lock)
         {
             ThrowIfDisposed();
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             Module.eval();
-            var output = Module.forward(tensor(input, new long[] { count, Config.Channels, Config.Height, Config.Width }).to(Device)).cpu().contiguous();
-            output.data<float>().CopyTo(features.Slice(0, count * size));
+            var output = Module.forward(Images(pixels, count)).cpu().contiguous();
+            output.data<float>().CopyTo(features.Slice(0, count * Config.EmbeddingSize));
         }
     }
+
+    private Tensor Images(float[] pixels, int count) => PixelTensors.Images(pixels, count, Config.Channels, Config.Height, Config.Width, Device);
 
     /// <summary>
     /// How many of <paramref name="count"/> images get an embedding that is not a unit vector (all zeros,
     /// or not finite): a network that collapsed in training or whose weights are damaged.
     /// </summary>
-    public int CountDegenerateEmbeddings(ReadOnlySpan<float> pixels, int count)
+    public int CountDegenerateEmbeddings(float[] pixels, int count)
     {
         int size = Config.EmbeddingSize;
         var embeddings = new float[count * size];

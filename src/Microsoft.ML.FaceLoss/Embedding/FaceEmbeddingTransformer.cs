@@ -112,7 +112,7 @@ public sealed class FaceEmbeddingTransformer : RowMappingTransformer, ILoadableT
             throw new ArgumentException($"An image must have {InputLength} values (C x H x W = {ImageChannels} x {ImageHeight} x {ImageWidth}), got {pixels.Length}.", nameof(pixels));
         CheckFinite(pixels, 0);
         var features = new float[EmbeddingSize];
-        Network.Features(pixels, 1, features);
+        Network.Features(pixels.ToArray(), 1, features);
         return features;
     }
 

@@ -56,8 +56,9 @@ public abstract class FaceLossHead : nn.Module<Tensor, Tensor, Tensor>
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         double bound = 1 / Math.Sqrt(EmbeddingSize);
+        // In place: (r * 2 - 1) * bound with no temporary copies of W (it may be 100,000 x 512).
         using (no_grad())
-            Weight = new Parameter((rand(new long[] { rows, EmbeddingSize }, dtype: dtype, device: device) * 2 - 1) * bound, requires_grad: true);
+            Weight = new Parameter(rand(new long[] { rows, EmbeddingSize }, dtype: dtype, device: device).mul_(2).sub_(1).mul_(bound), requires_grad: true);
         register_parameter("weight", Weight);
         return Weight;
     }

@@ -28,27 +28,39 @@ internal sealed class TrainingData
     /// <summary>Reads the feature and key-typed label columns; refuses missing labels and non-finite pixels.</summary>
     public static TrainingData Read(IDataView data, DataViewSchema.Column feature, DataViewSchema.Column label, int inputLength, int classCount)
     {
-        var pixels = new List<float>();
+        // Where the data view knows its row count, the pixels go straight into one array of the final
+        // size; a growing list would hold up to three times the data set while it grows and is copied.
+        long? known = data.GetRowCount();
+        if (known is { } rows && rows * inputLength > Array.MaxLength) throw TooLarge(rows, inputLength);
+        var pixels = new float[(known ?? 16) * inputLength];
         var labels = new List<int>();
         using var cursor = data.GetRowCursor(new[] { feature, label });
         var getFeatures = cursor.GetGetter<VBuffer<float>>(feature);
         var getLabel = cursor.GetGetter<uint>(label);
         VBuffer<float> buffer = default;
         uint key = 0;
-        var row = new float[inputLength];
         while (cursor.MoveNext())
         {
             getLabel(ref key);
             CheckKey(key, classCount, cursor.Position, label.Name);
+            if ((long)(labels.Count + 1) * inputLength > pixels.Length)
+            {
+                if ((long)(labels.Count + 1) * inputLength > Array.MaxLength) throw TooLarge(labels.Count + 1, inputLength);
+                Array.Resize(ref pixels, (int)Math.Min(Array.MaxLength, Math.Max(2L * pixels.Length, (long)(labels.Count + 1) * inputLength)));
+            }
             getFeatures(ref buffer);
-            CopyRow(buffer, row, cursor.Position, feature.Name);
-            pixels.AddRange(row);
+            CopyRow(buffer, pixels.AsSpan(labels.Count * inputLength, inputLength), cursor.Position, feature.Name);
             labels.Add((int)key - 1);
         }
         if (labels.Count == 0)
             throw new InvalidOperationException("The training data has no rows.");
-        return new TrainingData(pixels.ToArray(), labels.ToArray(), inputLength, classCount);
+        if (pixels.Length != labels.Count * inputLength) Array.Resize(ref pixels, labels.Count * inputLength);
+        return new TrainingData(pixels, labels.ToArray(), inputLength, classCount);
     }
+
+    private static InvalidOperationException TooLarge(long rows, int inputLength)
+        => new($"The training data has at least {rows} rows of {inputLength} values, more than one array in memory holds ({Array.MaxLength} values). " +
+               "Set InMemory = false to stream the rows from the data view each epoch, or use smaller images.");
 
     /// <summary>Throws, naming the row and the column, when a key value is missing (0) or beyond the key type's count of identities.</summary>
     public static void CheckKey(uint key, int classCount, long row, string column)

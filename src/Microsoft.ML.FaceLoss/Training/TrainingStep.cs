@@ -1,5 +1,6 @@
 using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Losses;
+using Microsoft.ML.FaceLoss.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,13 +39,13 @@ internal sealed class TrainingStep
     {
         var config = _network.Config;
         using var scope = NewDisposeScope();
-        var x = tensor(batch.Pixels, new long[] { batch.Count, config.Channels, config.Height, config.Width }).to(_network.Device);
+        var x = PixelTensors.Images(batch.Pixels, batch.Count, config.Channels, config.Height, config.Width, _network.Device);
         var y = tensor(batch.Labels).to(_network.Device);
         var loss = head.forward(_network.Module.forward(x), y);
         _optimizer.zero_grad();
         loss.backward();
         double value = loss.ToDouble();
-        double gradientNorm = nn.utils.clip_grad_norm_(_parameters.Where(p => p.grad is not null), _clipNorm);
+        double gradientNorm = double.IsPositiveInfinity(_clipNorm) ? GradientNorm() : nn.utils.clip_grad_norm_(_parameters.Where(p => p.grad is not null), _clipNorm);
         if (!double.IsFinite(value) || !double.IsFinite(gradientNorm))
             throw new InvalidOperationException(
                 $"Training diverged at step {step + 1} (epoch {epoch}), learning rate {rate:G4}: the " +
@@ -53,5 +54,16 @@ internal sealed class TrainingStep
                 "plain softmax before a margin head, with a smaller scale or margin for small data sets.");
         _optimizer.step();
         return value;
+    }
+
+    /// <summary>
+    /// The global L2 norm of the gradients, as <c>clip_grad_norm_</c> computes it, without its pass
+    /// that multiplies every gradient by a clip factor of 1 when clipping is off.
+    /// </summary>
+    private double GradientNorm()
+    {
+        using var scope = NewDisposeScope();
+        var norms = _parameters.Select(p => p.grad).OfType<Tensor>().Select(g => g.norm()).ToArray();
+        return norms.Length == 0 ? 0 : stack(norms).norm().ToDouble();
     }
 }

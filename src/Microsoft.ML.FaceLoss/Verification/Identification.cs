@@ -91,7 +91,11 @@ public sealed class GalleryEnrollmentEstimator : IEstimator<FaceIdentificationTr
                     index[key] = id = identities.Count;
                     identities.Add(key);
                 }
-                rows.AddRange(Normalize(buffer.DenseValues().ToArray()));
+                if (buffer.Length != vector.Size)
+                    throw new InvalidOperationException($"Gallery row {cursor.Position} of column '{_options.EmbeddingColumnName}' has {buffer.Length} values; {vector.Size} expected.");
+                int start = rows.Count;
+                foreach (float v in buffer.DenseValues()) rows.Add(v);
+                Normalize(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows).Slice(start, vector.Size));
                 rowIdentity.Add(id);
             }
         }
@@ -99,10 +103,13 @@ public sealed class GalleryEnrollmentEstimator : IEstimator<FaceIdentificationTr
         return new FaceIdentificationTransformer(_options, vector.Size, rows.ToArray(), rowIdentity.ToArray(), identities.ToArray());
     }
 
-    private static float[] Normalize(float[] values)
+    private static void Normalize(Span<float> values)
     {
-        double norm = Math.Sqrt(values.Sum(v => (double)v * v));
-        return norm == 0 ? values : values.Select(v => (float)(v / norm)).ToArray();
+        double sum = 0;
+        foreach (float v in values) sum += (double)v * v;
+        double norm = Math.Sqrt(sum);
+        if (norm == 0) return;
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(values[i] / norm);
     }
 
     /// <inheritdoc />
@@ -121,8 +128,11 @@ public sealed class GalleryEnrollmentEstimator : IEstimator<FaceIdentificationTr
 /// <summary>
 /// Identifies probes against an enrolled gallery: adds the best identity (or "unknown" below the
 /// rejection threshold), its score, and the top-k identities and scores. An identity's score is its
-/// best-matching gallery embedding (cosine). Probes are searched in batches by matrix products.
-/// Saved and loaded with the model, gallery included.
+/// best-matching gallery embedding (cosine). Probes are searched in batches: one matrix product of
+/// the batch against the gallery, then the best k x w rows of each probe (w: the most gallery
+/// embeddings of one identity), which always hold its k best identities. One row of a prediction
+/// engine is searched once, whichever of the four columns are read. Saved and loaded with the model,
+/// gallery included.
 /// </summary>
 public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoadableTransformer<FaceIdentificationTransformer>
 {
@@ -132,10 +142,10 @@ public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoad
     private const int GalleryFormatVersion = 1;
 
     private readonly float[] _gallery;      // rows x D, L2-normalized
+    private readonly Tensor _galleryTensor; // the same memory as _gallery (pinned), outside every dispose scope
     private readonly int[] _rowIdentity;    // the identity index of each gallery row
     private readonly string[] _identities;
-    private readonly long[] _rowsOfIdentity; // identities x widest, gallery rows of each identity, padded with the index GallerySize
-    private readonly int _widest;            // the most gallery rows of one identity
+    private readonly int _candidates;       // rows kept per probe: TopK x the most rows of one identity (at most all rows)
 
     internal FaceIdentificationTransformer(GalleryEnrollmentEstimator.Options options, int embeddingSize, float[] gallery, int[] rowIdentity, string[] identities)
     {
@@ -145,10 +155,15 @@ public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoad
         _rowIdentity = rowIdentity;
         _identities = identities;
         TopK = Math.Min(options.TopK, identities.Length);
-        var rowsOf = Enumerable.Range(0, identities.Length).Select(_ => new List<long>()).ToArray();
-        for (int row = 0; row < rowIdentity.Length; row++) rowsOf[rowIdentity[row]].Add(row);
-        _widest = rowsOf.Max(r => r.Count);
-        _rowsOfIdentity = rowsOf.SelectMany(r => r.Concat(Enumerable.Repeat((long)rowIdentity.Length, _widest - r.Count))).ToArray();
+        var rowsOfIdentity = new int[identities.Length];
+        foreach (int id in rowIdentity) rowsOfIdentity[id]++;
+        _candidates = (int)Math.Min(rowIdentity.Length, (long)TopK * rowsOfIdentity.Max());
+        // Shares the array's memory: the gallery is held once, however many probes are searched.
+        using (NewDisposeScope())
+        {
+            _galleryTensor = from_array(gallery).view(rowIdentity.Length, embeddingSize);
+            _galleryTensor.DetachFromDisposeScope();
+        }
     }
 
     internal GalleryEnrollmentEstimator.Options Options { get; }
@@ -205,8 +220,29 @@ public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoad
         foreach (var identity in _identities) w.Write(identity);
         w.Write(GallerySize);
         foreach (int id in _rowIdentity) w.Write(id);
-        foreach (float v in _gallery) w.Write(v);
+        WriteSingles(w, _gallery);
     });
+
+    private static void WriteSingles(BinaryWriter writer, float[] values)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            foreach (float v in values) writer.Write(v);
+            return;
+        }
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+    }
+
+    private static void ReadSingles(BinaryReader reader, float[] values)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (int i = 0; i < values.Length; i++) values[i] = reader.ReadSingle();
+            return;
+        }
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
+        if (reader.Read(bytes) is var read && read != bytes.Length) throw new EndOfStreamException();
+    }
 
     static FaceIdentificationTransformer ILoadableTransformer<FaceIdentificationTransformer>.Read(ModelReader reader)
         => reader.ReadStream(GalleryStream, "face gallery", GalleryFormatVersion, (r, _) =>
@@ -226,7 +262,7 @@ public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoad
             var rowIdentity = new int[r.ReadInt32()];
             for (int i = 0; i < rowIdentity.Length; i++) rowIdentity[i] = r.ReadInt32();
             var gallery = new float[rowIdentity.Length * size];
-            for (int i = 0; i < gallery.Length; i++) gallery[i] = r.ReadSingle();
+            ReadSingles(r, gallery);
             return new FaceIdentificationTransformer(o, size, gallery, rowIdentity, identities);
         });
 
@@ -236,18 +272,31 @@ public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoad
     /// </summary>
     internal void Search(float[] probes, int count, int[] topIdentities, float[] topScores)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var p = nn.functional.normalize(tensor(probes.AsSpan(0, count * EmbeddingSize).ToArray(), new long[] { count, EmbeddingSize }), p: 2, dim: 1);
-        var g = tensor(_gallery, new long[] { GallerySize, EmbeddingSize });
-        var scores = p.mm(g.t());                                                   // probes x gallery rows
-        // Each identity's best row: gather its rows (padding points at an extra column of -inf), then the maximum.
-        var padded = cat(new[] { scores, full(new long[] { count, 1 }, float.NegativeInfinity) }, 1);
-        var perIdentity = padded.index_select(1, tensor(_rowsOfIdentity)).view(count, _identities.Length, _widest).amax(new long[] { 2 });
-        var (values, indexes) = perIdentity.topk(TopK, dim: 1);
-        values.contiguous().data<float>().CopyTo(topScores.AsSpan(0, count * TopK));
-        var ids = indexes.contiguous().data<long>().ToArray();
-        for (int i = 0; i < ids.Length; i++) topIdentities[i] = (int)ids[i];
+        var rowScores = new float[count * _candidates];
+        var rows = new long[count * _candidates];
+        using (NewDisposeScope())
+        using (no_grad())
+        {
+            var p = nn.functional.normalize(tensor(probes.AsSpan(0, count * EmbeddingSize).ToArray(), new long[] { count, EmbeddingSize }), p: 2, dim: 1);
+            var (values, indexes) = p.mm(_galleryTensor.t()).topk(_candidates, dim: 1);
+            values.contiguous().data<float>().CopyTo(rowScores);
+            indexes.contiguous().data<long>().CopyTo(rows);
+        }
+        // The best rows, best first, hold each probe's k best identities: the first row of each identity is its score.
+        var seen = new HashSet<int>();
+        for (int probe = 0; probe < count; probe++)
+        {
+            seen.Clear();
+            int found = 0;
+            for (int c = 0; c < _candidates && found < TopK; c++)
+            {
+                int id = _rowIdentity[rows[probe * _candidates + c]];
+                if (!seen.Add(id)) continue;
+                topIdentities[probe * TopK + found] = id;
+                topScores[probe * TopK + found] = rowScores[probe * _candidates + c];
+                found++;
+            }
+        }
     }
 
     private int CheckInput(DataViewSchema schema)
@@ -302,11 +351,17 @@ public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoad
             var scores = new float[k];
             var probe = new float[_parent.EmbeddingSize];
             VBuffer<float> buffer = default;
+            long searched = long.MinValue;
             int Search()
             {
-                getEmbedding(ref buffer);
-                CopyEmbedding(buffer, probe, input.Position);
-                _parent.Search(probe, 1, ids, scores);
+                // A row's values stay the same while its position does (prediction engines move it per call).
+                if (input.Position != searched)
+                {
+                    getEmbedding(ref buffer);
+                    CopyEmbedding(buffer, probe, input.Position);
+                    _parent.Search(probe, 1, ids, scores);
+                    searched = input.Position;
+                }
                 return 0;
             }
             return Getters(Search, ids, scores);

@@ -116,7 +116,7 @@ public sealed class PairScoringEstimator : IEstimator<PairScoringTransformer>
         if (!same.Contains(true) || !same.Contains(false))
             throw new InvalidOperationException($"Fitting a threshold needs same and different pairs; the data has {same.Count(s => s)} same and {same.Count(s => !s)} different.");
         double threshold = o.ThresholdMode == PairThresholdMode.MaximumAccuracy
-            ? VerificationMetrics.BestThreshold(scores, same, Enumerable.Range(0, scores.Count).ToArray()).Threshold
+            ? VerificationMetrics.BestThreshold(scores, same).Threshold
             : VerificationMetrics.Compute(scores, same, foldCount: 2).Roc.Where(p => p.FalseAcceptRate <= o.TargetFalseAcceptRate).MinBy(p => p.Threshold).Threshold;
         return new PairScoringTransformer(o.Embedding1ColumnName, o.Embedding2ColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, o.Metric, threshold);
     }
@@ -252,14 +252,22 @@ public sealed class PairScoringTransformer : RowMappingTransformer, ILoadableTra
             VBuffer<float> a = default, b = default;
             var denseA = new float[_size];
             var denseB = new float[_size];
+            long scored = long.MinValue;
+            double score = 0;
             double Current()
             {
-                // Recomputed per getter call: rows of prediction engines change without a new position.
-                get1(ref a);
-                get2(ref b);
-                a.CopyTo(denseA);
-                b.CopyTo(denseB);
-                return _parent.Score(denseA, denseB);
+                // Scored once per row, whichever columns are read: a row's values stay the same while
+                // its position does (prediction engines move it on every call).
+                if (input.Position != scored)
+                {
+                    get1(ref a);
+                    get2(ref b);
+                    a.CopyTo(denseA);
+                    b.CopyTo(denseB);
+                    score = _parent.Score(denseA, denseB);
+                    scored = input.Position;
+                }
+                return score;
             }
             ValueGetter<float> scoreGetter = (ref float value) => value = (float)Current();
             ValueGetter<bool> labelGetter = (ref bool value) => value = Current() >= _parent.Threshold;

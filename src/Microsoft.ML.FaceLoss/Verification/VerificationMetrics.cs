@@ -4,7 +4,7 @@ namespace Microsoft.ML.FaceLoss.Verification;
 /// The figures of 1:1 verification over labelled, scored pairs (higher score = more alike), as
 /// <c>../shared/spec/protocols.md</c> defines them: K-fold accuracy with each fold's threshold chosen
 /// on the other folds (the LFW protocol), the ROC curve, its AUC, the equal error rate, and true
-/// accept rates at fixed false accept rates. Exact on ties; O(n log n) in the number of pairs.
+/// accept rates at fixed false accept rates. Exact on ties; one sort of the scores and a linear pass per fold.
 /// </summary>
 public sealed class VerificationMetrics
 {
@@ -72,34 +72,57 @@ public sealed class VerificationMetrics
     /// <param name="same">Whether each pair shows one identity.</param>
     /// <param name="folds">The fold of each pair (any integers, one value per fold), or null to assign folds stratified: the i-th same and the i-th different pair go to fold i mod <paramref name="foldCount"/>.</param>
     /// <param name="foldCount">The number of folds when <paramref name="folds"/> is null. Default: 10.</param>
+    /// <remarks>
+    /// The scores are sorted once; the ROC curve, the threshold over all pairs and each fold's
+    /// threshold are then sweeps over that one order (a fold's sweep skips its own pairs), so the cost
+    /// is one sort plus a linear pass per fold.
+    /// </remarks>
     public static VerificationMetrics Compute(IReadOnlyList<double> scores, IReadOnlyList<bool> same, IReadOnlyList<int>? folds = null, int foldCount = 10)
     {
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(same);
         if (scores.Count != same.Count || (folds is not null && folds.Count != scores.Count))
             throw new ArgumentException("scores, same and folds must have one entry per pair.");
-        if (scores.Any(s => !double.IsFinite(s))) throw new ArgumentException("Every score must be a finite number.", nameof(scores));
-        int positives = same.Count(s => s), negatives = same.Count - positives;
+        var values = scores as double[] ?? scores.ToArray();
+        var isSame = same as bool[] ?? same.ToArray();
+        foreach (double s in values)
+            if (!double.IsFinite(s)) throw new ArgumentException("Every score must be a finite number.", nameof(scores));
+        int positives = 0;
+        foreach (bool s in isSame) if (s) positives++;
+        int negatives = isSame.Length - positives;
         if (positives == 0 || negatives == 0)
             throw new ArgumentException($"Verification needs same and different pairs; got {positives} same and {negatives} different.");
 
-        int[] fold = folds is not null ? Renumber(folds, out foldCount) : Stratified(same, foldCount);
+        int[] fold = folds is not null ? Renumber(folds, out foldCount) : Stratified(isSame, foldCount);
         if (foldCount < 2) throw new ArgumentException("At least two folds are needed.");
+        var foldSize = new int[foldCount];
+        foreach (int f in fold) foldSize[f]++;
+        for (int k = 0; k < foldCount; k++)
+            if (foldSize[k] == 0) throw new ArgumentException($"Fold {k} has no pairs.");
 
-        var all = Enumerable.Range(0, scores.Count).ToArray();
-        var roc = RocCurve(scores, same, all, positives, negatives, out double auc);
-        var (threshold, bestAccuracy) = BestThreshold(scores, same, all);
+        // One sort: sorted[j] is the score of pair order[j], ascending.
+        var sorted = (double[])values.Clone();
+        var order = new int[sorted.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(sorted, order);
+        var sortedSame = new bool[order.Length];
+        var sortedFold = new int[order.Length];
+        for (int j = 0; j < order.Length; j++)
+        {
+            sortedSame[j] = isSame[order[j]];
+            sortedFold[j] = fold[order[j]];
+        }
+
+        var roc = RocCurve(sorted, sortedSame, positives, negatives, out double auc);
+        var (threshold, bestAccuracy) = BestThreshold(sorted, sortedSame, sortedFold, leftOut: -1);
         var foldAccuracies = new double[foldCount];
         var foldThresholds = new double[foldCount];
         for (int k = 0; k < foldCount; k++)
-        {
-            var train = all.Where(i => fold[i] != k).ToArray();
-            var test = all.Where(i => fold[i] == k).ToArray();
-            if (test.Length == 0) throw new ArgumentException($"Fold {k} has no pairs.");
-            var (t, _) = BestThreshold(scores, same, train);
-            foldThresholds[k] = t;
-            foldAccuracies[k] = test.Count(i => (scores[i] >= t) == same[i]) / (double)test.Length;
-        }
+            (foldThresholds[k], _) = BestThreshold(sorted, sortedSame, sortedFold, leftOut: k);
+        var foldCorrect = new int[foldCount];
+        for (int i = 0; i < isSame.Length; i++)
+            if ((values[i] >= foldThresholds[fold[i]]) == isSame[i]) foldCorrect[fold[i]]++;
+        for (int k = 0; k < foldCount; k++) foldAccuracies[k] = foldCorrect[k] / (double)foldSize[k];
         double mean = foldAccuracies.Average();
         var metrics = new VerificationMetrics
         {
@@ -125,45 +148,63 @@ public sealed class VerificationMetrics
     /// one below the lowest score, the midpoints between consecutive distinct scores, one above the
     /// highest; ties go to the smallest. A pair is accepted when its score is at or above the threshold.
     /// </summary>
-    internal static (double Threshold, double Accuracy) BestThreshold(IReadOnlyList<double> scores, IReadOnlyList<bool> same, int[] rows)
+    internal static (double Threshold, double Accuracy) BestThreshold(IReadOnlyList<double> scores, IReadOnlyList<bool> same)
     {
-        var order = rows.OrderBy(i => scores[i]).ToArray();
-        int n = order.Length;
-        int correct = rows.Count(i => same[i]); // below the lowest score: everything accepted
-        double bestThreshold = n == 0 ? 0 : scores[order[0]] - 1, bestCorrect = correct;
-        for (int k = 0; k < n;)
+        var sorted = scores.ToArray();
+        var order = new int[sorted.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(sorted, order);
+        var sortedSame = new bool[order.Length];
+        for (int j = 0; j < order.Length; j++) sortedSame[j] = same[order[j]];
+        return BestThreshold(sorted, sortedSame, new int[order.Length], leftOut: -1);
+    }
+
+    /// <summary>
+    /// <see cref="BestThreshold(IReadOnlyList{double}, IReadOnlyList{bool})"/> over the pairs of
+    /// ascending <paramref name="sorted"/> scores whose fold is not <paramref name="leftOut"/>.
+    /// </summary>
+    private static (double Threshold, double Accuracy) BestThreshold(double[] sorted, bool[] same, int[] fold, int leftOut)
+    {
+        int n = sorted.Length, included = 0, correct = 0; // below the lowest score: everything accepted
+        for (int j = 0; j < n; j++)
         {
-            double value = scores[order[k]];
+            if (fold[j] == leftOut) continue;
+            included++;
+            if (same[j]) correct++;
+        }
+        int k = 0;
+        while (k < n && fold[k] == leftOut) k++;
+        double bestThreshold = included == 0 ? 0 : sorted[k] - 1, bestCorrect = correct;
+        while (k < n)
+        {
+            double value = sorted[k];
             // Raising the threshold past this score rejects every pair that has it.
-            while (k < n && scores[order[k]] == value)
-            {
-                correct += same[order[k]] ? -1 : 1;
-                k++;
-            }
-            double candidate = k < n ? (value + scores[order[k]]) / 2 : value + 1;
+            for (; k < n && sorted[k] == value; k++)
+                if (fold[k] != leftOut) correct += same[k] ? -1 : 1;
+            while (k < n && fold[k] == leftOut) k++;
+            double candidate = k < n ? (value + sorted[k]) / 2 : value + 1;
             if (correct > bestCorrect)
             {
                 bestCorrect = correct;
                 bestThreshold = candidate;
             }
         }
-        return (bestThreshold, n == 0 ? double.NaN : bestCorrect / n);
+        return (bestThreshold, included == 0 ? double.NaN : bestCorrect / included);
     }
 
-    private static List<RocPoint> RocCurve(IReadOnlyList<double> scores, IReadOnlyList<bool> same, int[] rows, int positives, int negatives, out double auc)
+    /// <summary>The ROC curve and its AUC from ascending <paramref name="sorted"/> scores, walked from the highest down.</summary>
+    private static List<RocPoint> RocCurve(double[] sorted, bool[] same, int positives, int negatives, out double auc)
     {
-        var order = rows.OrderByDescending(i => scores[i]).ToArray();
         var roc = new List<RocPoint> { new(double.PositiveInfinity, 0, 0) };
         long acceptedSame = 0, acceptedDifferent = 0;
         double wins = 0;
-        for (int k = 0; k < order.Length;)
+        for (int k = sorted.Length - 1; k >= 0;)
         {
-            double value = scores[order[k]];
+            double value = sorted[k];
             long groupSame = 0, groupDifferent = 0;
-            while (k < order.Length && scores[order[k]] == value)
+            for (; k >= 0 && sorted[k] == value; k--)
             {
-                if (same[order[k]]) groupSame++; else groupDifferent++;
-                k++;
+                if (same[k]) groupSame++; else groupDifferent++;
             }
             wins += groupDifferent * (acceptedSame + 0.5 * groupSame);
             acceptedSame += groupSame;
@@ -190,20 +231,21 @@ public sealed class VerificationMetrics
         return 1;
     }
 
-    private static int[] Stratified(IReadOnlyList<bool> same, int foldCount)
+    private static int[] Stratified(bool[] same, int foldCount)
     {
-        var fold = new int[same.Count];
+        var fold = new int[same.Length];
         int sameSeen = 0, differentSeen = 0;
-        for (int i = 0; i < same.Count; i++)
+        for (int i = 0; i < same.Length; i++)
             fold[i] = same[i] ? sameSeen++ % foldCount : differentSeen++ % foldCount;
         return fold;
     }
 
     private static int[] Renumber(IReadOnlyList<int> folds, out int count)
     {
-        var distinct = folds.Distinct().Order().ToList();
-        count = distinct.Count;
-        var index = distinct.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => p.i);
-        return folds.Select(f => index[f]).ToArray();
+        var distinct = folds.Distinct().Order().ToArray();
+        count = distinct.Length;
+        var renumbered = new int[folds.Count];
+        for (int i = 0; i < renumbered.Length; i++) renumbered[i] = Array.BinarySearch(distinct, folds[i]);
+        return renumbered;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.FaceLoss.Tests.Infrastructure;
 using Microsoft.ML.FaceLoss.Verification;
 
 namespace Microsoft.ML.FaceLoss.Tests.Verification;
@@ -73,6 +74,82 @@ public sealed class IdentificationAndRetrievalTests
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>A probe whose embedding counts how often it is read.</summary>
+    public sealed class CountedProbe
+    {
+        private float[] _embedding = Array.Empty<float>();
+
+        [VectorType(2)]
+        public float[] Embedding
+        {
+            get { Reads++; return _embedding; }
+            set => _embedding = value;
+        }
+
+        [NoColumn]
+        public int Reads { get; set; }
+    }
+
+    [Fact]
+    public void APredictionEngineRowIsSearchedOnceWhicheverColumnsAreRead()
+    {
+        var gallery = _ml.FaceRecognition().Transforms.EnrollGallery(topK: 3).Fit(Gallery);
+        var engine = _ml.Model.CreatePredictionEngine<CountedProbe, Identified>(gallery);
+        var probe = new CountedProbe { Embedding = At(12, "?").Embedding };
+        var first = engine.Predict(probe);
+        Assert.Equal(1, probe.Reads); // four columns, one search
+        var next = new CountedProbe { Embedding = At(175, "?").Embedding };
+        var second = engine.Predict(next);
+        Assert.Equal(1, next.Reads);
+        Assert.Equal(("ann", "cy"), (first.PredictedIdentity, second.PredictedIdentity));
+        Assert.Equal(second.TopScores[0], second.IdentityScore);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 5)]   // one row per identity
+    [InlineData(2, 7, 5)]   // uneven identities, up to 7 rows
+    [InlineData(3, 40, 3)]  // an identity with more rows than k x rows of the others
+    public void TheSearchFindsTheIdentitiesABruteForceSearchFinds(int seed, int widest, int topK)
+    {
+        var random = new Random(seed);
+        var rows = new List<(float[] Embedding, string Identity)>();
+        for (int id = 0; id < 30; id++)
+        {
+            int count = id == 0 ? widest : 1 + random.Next(Math.Min(widest, 4));
+            for (int r = 0; r < count; r++)
+                rows.Add((Enumerable.Range(0, 8).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), $"id{id}"));
+        }
+        var galleryData = _ml.Data.LoadFromEnumerable(rows.Select(r => new Wide { Embedding = r.Embedding, Identity = r.Identity }));
+        var gallery = _ml.FaceRecognition().Transforms.EnrollGallery(topK: topK).Fit(galleryData);
+        var probes = Enumerable.Range(0, 300).Select(_ => new Wide { Embedding = Enumerable.Range(0, 8).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray() }).ToList();
+        var found = _ml.Data.CreateEnumerable<Identified>(gallery.Transform(_ml.Data.LoadFromEnumerable(probes)), reuseRowObject: false).ToList();
+
+        for (int p = 0; p < probes.Count; p++)
+        {
+            // Each identity's score is its best row; identities by score, best first.
+            var expected = rows.GroupBy(r => r.Identity)
+                .Select(g => (Identity: g.Key, Score: g.Max(r => VerificationMath.Cosine(probes[p].Embedding, r.Embedding))))
+                .OrderByDescending(e => e.Score).Take(topK).ToList();
+            Assert.Equal(expected.Select(e => e.Identity), found[p].TopIdentities);
+            Assert.Equal(expected.Select(e => e.Score), found[p].TopScores.Select(s => (double)s), new ToleranceComparer(1e-5));
+        }
+    }
+
+    public sealed class Wide
+    {
+        [VectorType(8)]
+        public float[] Embedding { get; set; } = Array.Empty<float>();
+
+        public string Identity { get; set; } = "";
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) < tolerance;
+
+        public int GetHashCode(double obj) => 0;
     }
 
     [Fact]

@@ -54,6 +54,36 @@ public sealed class PairScoringTests
         Assert.Equal(Math.Cos(70 * Math.PI / 180), scorer.Threshold, 6);
     }
 
+    /// <summary>A pair whose embeddings count how often they are read.</summary>
+    public sealed class CountedPair
+    {
+        private float[] _first = Array.Empty<float>(), _second = Array.Empty<float>();
+
+        [VectorType(2)]
+        public float[] Embedding1 { get { Reads++; return _first; } set => _first = value; }
+
+        [VectorType(2)]
+        public float[] Embedding2 { get { Reads++; return _second; } set => _second = value; }
+
+        [NoColumn]
+        public int Reads { get; set; }
+    }
+
+    [Fact]
+    public void APredictionEngineRowIsScoredOnceForScoreAndLabel()
+    {
+        var scorer = _ml.FaceRecognition().Transforms.ScorePairs().Fit(Pairs);
+        var engine = _ml.Model.CreatePredictionEngine<CountedPair, Scored>(scorer);
+        var pair = new CountedPair { Embedding1 = At(20, true).Embedding1, Embedding2 = At(20, true).Embedding2 };
+        var scored = engine.Predict(pair);
+        Assert.Equal(2, pair.Reads); // each embedding once
+        Assert.Equal(Math.Cos(20 * Math.PI / 180), scored.Score, 5);
+        Assert.True(scored.PredictedLabel);
+        var far = new CountedPair { Embedding1 = At(150, false).Embedding1, Embedding2 = At(150, false).Embedding2 };
+        Assert.False(engine.Predict(far).PredictedLabel);
+        Assert.Equal(2, far.Reads);
+    }
+
     [Fact]
     public void AFixedThresholdNeedsNoLabels()
     {

@@ -107,4 +107,75 @@ public sealed class VerificationMetricsTests
     [Fact]
     public void PairsOfOneClassOnlyAreRefused()
         => Assert.Throws<ArgumentException>(() => VerificationMetrics.Compute(new[] { 0.1, 0.2 }, new[] { true, true }));
+
+    [Theory]
+    [InlineData(1, 2_000, 10, false)]
+    [InlineData(2, 3_001, 10, true)]
+    [InlineData(3, 500, 3, true)]
+    public void TheOneSortSweepEqualsTheFigureOfAStraightforwardImplementation(int seed, int pairs, int folds, bool givenFolds)
+    {
+        // Scores rounded to 2 decimals: many ties, across folds and across same and different pairs.
+        var random = new Random(seed);
+        var same = Enumerable.Range(0, pairs).Select(_ => random.NextDouble() < 0.4).ToArray();
+        var scores = same.Select(s => Math.Round(random.NextDouble() * 0.7 + (s ? 0.3 : 0), 2)).ToArray();
+        int[]? foldOf = givenFolds ? Enumerable.Range(0, pairs).Select(_ => random.Next(folds) * 7 - 3).ToArray() : null;
+
+        var m = VerificationMetrics.Compute(scores, same, foldOf, folds);
+        var expected = NaiveVerification.Compute(scores, same, foldOf ?? NaiveVerification.Stratified(same, folds));
+
+        Assert.Equal(expected.FoldThresholds, m.FoldThresholds);
+        Assert.Equal(expected.FoldAccuracies, m.FoldAccuracies);
+        Assert.Equal(expected.Threshold, m.Threshold);
+        Assert.Equal(expected.BestAccuracy, m.BestAccuracy);
+        Assert.Equal(expected.Auc, m.Auc, 12);
+        Assert.Equal(expected.Roc, m.Roc);
+    }
+
+    /// <summary>The figures as the protocol states them, with a sort per fold: the reference of the one-sort sweep.</summary>
+    private static class NaiveVerification
+    {
+        public static int[] Stratified(bool[] same, int folds)
+        {
+            int s = 0, d = 0;
+            return same.Select(x => x ? s++ % folds : d++ % folds).ToArray();
+        }
+
+        public static (double[] FoldThresholds, double[] FoldAccuracies, double Threshold, double BestAccuracy, double Auc, List<RocPoint> Roc)
+            Compute(double[] scores, bool[] same, int[] fold)
+        {
+            var all = Enumerable.Range(0, scores.Length).ToArray();
+            var ids = fold.Distinct().Order().ToArray();
+            var thresholds = ids.Select(f => Best(scores, same, all.Where(i => fold[i] != f).ToArray()).Threshold).ToArray();
+            var accuracies = ids.Select((f, k) =>
+            {
+                var test = all.Where(i => fold[i] == f).ToArray();
+                return test.Count(i => (scores[i] >= thresholds[k]) == same[i]) / (double)test.Length;
+            }).ToArray();
+            var (threshold, best) = Best(scores, same, all);
+            // ROC from the highest score down, one point per distinct score; AUC by counting every (same, different) pair.
+            int positives = same.Count(x => x), negatives = same.Length - positives;
+            var roc = new List<RocPoint> { new(double.PositiveInfinity, 0, 0) };
+            foreach (double t in scores.Distinct().OrderDescending())
+                roc.Add(new RocPoint(t, all.Count(i => !same[i] && scores[i] >= t) / (double)negatives, all.Count(i => same[i] && scores[i] >= t) / (double)positives));
+            double wins = 0;
+            foreach (int i in all.Where(i => same[i]))
+                foreach (int j in all.Where(j => !same[j]))
+                    wins += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
+            return (thresholds, accuracies, threshold, best, wins / ((double)positives * negatives), roc);
+        }
+
+        private static (double Threshold, double Accuracy) Best(double[] scores, bool[] same, int[] rows)
+        {
+            // Candidates: below the lowest score, midpoints of consecutive distinct scores, above the highest; the smallest of the best.
+            var distinct = rows.Select(i => scores[i]).Distinct().Order().ToArray();
+            var candidates = new[] { distinct[0] - 1 }.Concat(distinct.Zip(distinct.Skip(1), (a, b) => (a + b) / 2)).Append(distinct[^1] + 1);
+            double bestThreshold = 0, bestCorrect = -1;
+            foreach (double t in candidates)
+            {
+                int correct = rows.Count(i => (scores[i] >= t) == same[i]);
+                if (correct > bestCorrect) (bestThreshold, bestCorrect) = (t, correct);
+            }
+            return (bestThreshold, bestCorrect / rows.Length);
+        }
+    }
 }
