@@ -10,8 +10,10 @@ seconds="${1:-20}"
 work="$(mktemp -d)"
 # A version of its own, so that the NuGet cache never serves an earlier build of the package.
 version="0.1.0-check.$(date +%s)"
-trap 'rm -rf "$work" "${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.faceloss/$version"' EXIT
+trap 'rm -rf "$work" "${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.faceloss/$version" "${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.faceloss.inference/$version"' EXIT
 
+# Microsoft.ML.FaceLoss depends on Microsoft.ML.FaceLoss.Inference (of the same version).
+dotnet pack src/Microsoft.ML.FaceLoss.Inference -c Release -o "$work/feed" -p:Version="$version" >/dev/null
 dotnet pack src/Microsoft.ML.FaceLoss -c Release -o "$work/feed" -p:Version="$version" >/dev/null
 mkdir -p "$work/app"
 cat > "$work/app/nuget.config" <<EOF

@@ -34,6 +34,9 @@ public sealed record SampleOptions
 
     /// <summary>Whether a progress bar is drawn.</summary>
     public bool ShowProgress { get; init; } = true;
+
+    /// <summary>A folder for the ONNX deployment (samples/FaceVerification.Onnx reads it); null writes none.</summary>
+    public string? OnnxFolder { get; init; }
 }
 
 /// <summary>What the sample measured.</summary>
@@ -112,6 +115,11 @@ public static class FaceVerificationApp
         AnsiConsole.MarkupLine($"Identify {probes.Count} probes of the {enrolled.Identities.Count} enrolled unseen people with the saved gallery model: " +
             $"rank-1 [bold]{rank1:P1}[/] ({correct} correct).");
         AnsiConsole.MarkupLine($"Saved {Markup.Escape(modelPath)} (image -> embedding) and {Markup.Escape(galleryPath)} (image -> identity).");
+        if (options.OnnxFolder is not null)
+        {
+            var galleryEmbeddings = model.Transform(ml.Data.LoadFromEnumerable(gallery));
+            OnnxDeployment.Write(ml, options.OnnxFolder, model, images.Schema, embedded, scorer, galleryEmbeddings, enrolled, probes);
+        }
         return new SampleResult(metrics, rank1, probes.Count, modelPath, galleryPath, trainingPeople.Count, unseenPeople.Count);
     }
 

@@ -11,7 +11,7 @@ public static class Program
     private const string Usage =
         "usage: FaceVerification [--data <folder of people>] [--pairs <pairs.txt|pairs.csv>] [--head CosFace] [--backbone SmallCnn]\n" +
         "                        [--epochs 15] [--size 48] [--width 16] [--grey] [--people 300] [--images 10]\n" +
-        "                        [--output <folder>] [--no-progress]";
+        "                        [--output <folder>] [--no-progress] [--onnx <folder>]";
 
     public static int Main(string[] args)
     {
@@ -27,6 +27,7 @@ public static class Program
                     case "--data": options = options with { Data = Path.GetFullPath(Value()) }; break;
                     case "--pairs": options = options with { Pairs = Path.GetFullPath(Value()) }; break;
                     case "--output": options = options with { Output = Path.GetFullPath(Value()) }; break;
+                    case "--onnx": options = options with { OnnxFolder = Path.GetFullPath(Value()) }; break;
                     case "--people": options = options with { SyntheticPeople = int.Parse(Value()) }; break;
                     case "--head": training = training with { Head = Value() }; break;
                     case "--backbone": training = training with { Backbone = Enum.Parse<FaceBackbone>(Value(), ignoreCase: true) }; break;

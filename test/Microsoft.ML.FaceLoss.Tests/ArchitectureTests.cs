@@ -11,17 +11,22 @@ public sealed class ArchitectureTests
 {
     private const string Root = "Microsoft.ML.FaceLoss";
 
-    private static readonly Lazy<ModuleDefinition> Library = new(() =>
+    /// <summary>The library's assemblies: the part without TorchSharp (Inference), the training part, the ONNX export.</summary>
+    private static readonly Lazy<ModuleDefinition[]> Libraries = new(() =>
     {
         var resolver = new DefaultAssemblyResolver();
         resolver.AddSearchDirectory(AppContext.BaseDirectory);
-        return ModuleDefinition.ReadModule(typeof(FaceRecognitionCatalog).Assembly.Location, new ReaderParameters { AssemblyResolver = resolver });
+        return new[] { typeof(FaceRecognitionCatalog), typeof(FaceRecognitionTrainingExtensions), typeof(Microsoft.ML.FaceLoss.Onnx.OnnxExportCatalog) }
+            .Select(t => ModuleDefinition.ReadModule(t.Assembly.Location, new ReaderParameters { AssemblyResolver = resolver }))
+            .ToArray();
     });
+
+    private static ModuleDefinition Inference => Libraries.Value[0];
 
     /// <summary>Every type the library's types use: base types, fields, signatures, and every type, method and field their code touches.</summary>
     private static IEnumerable<(TypeDefinition User, TypeReference Used)> Uses()
     {
-        foreach (var type in Library.Value.GetTypes())
+        foreach (var type in Libraries.Value.SelectMany(l => l.GetTypes()))
         {
             if (type.BaseType is not null) yield return (type, type.BaseType);
             foreach (var face in type.Interfaces) yield return (type, face.InterfaceType);
@@ -64,7 +69,7 @@ public sealed class ArchitectureTests
     private static string? Folder(TypeReference type)
     {
         while (type.DeclaringType is not null) type = type.DeclaringType;
-        if (type.Scope != Library.Value && type.Scope.Name != Library.Value.Name) return null;
+        if (!Libraries.Value.Any(l => type.Scope == l || type.Scope.Name == l.Name || type.Scope.Name == l.Assembly.Name.Name)) return null;
         string ns = type.Namespace;
         if (!ns.StartsWith(Root + ".", StringComparison.Ordinal)) return null;
         return ns[(Root.Length + 1)..].Split('.')[0];
@@ -99,7 +104,7 @@ public sealed class ArchitectureTests
     public void OnlyPersistenceUsesMLNetInternals()
     {
         var offenders = new SortedSet<string>();
-        foreach (var type in Library.Value.GetTypes())
+        foreach (var type in Libraries.Value.SelectMany(l => l.GetTypes()))
         {
             string? folder = Folder(type);
             if (folder == "Persistence") continue;
@@ -130,5 +135,34 @@ public sealed class ArchitectureTests
             FieldDefinition f => f.IsAssembly || f.IsFamilyAndAssembly || f.IsPrivate,
             _ => false,
         };
+    }
+
+    [Fact]
+    public void TheInferenceAssemblyNeedsNeitherTorchSharpNorTheTrainingAssembly()
+    {
+        var references = Inference.AssemblyReferences.Select(r => r.Name).ToList();
+        Assert.Equal("Microsoft.ML.FaceLoss.Inference", Inference.Assembly.Name.Name);
+        Assert.DoesNotContain("TorchSharp", references);
+        Assert.DoesNotContain("Microsoft.ML.FaceLoss", references);
+        Assert.DoesNotContain(Inference.GetTypes(), t => t.Namespace.EndsWith(".Torch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheOnnxSampleRunsWithoutTorchSharp()
+    {
+        var sample = ModuleDefinition.ReadModule(typeof(FaceVerification.Onnx.OnnxVerificationApp).Assembly.Location);
+        var references = sample.AssemblyReferences.Select(r => r.Name).ToList();
+        Assert.Contains("Microsoft.ML.FaceLoss.Inference", references);
+        Assert.DoesNotContain("TorchSharp", references);
+        Assert.DoesNotContain("Microsoft.ML.FaceLoss", references);
+        // Its own build output holds no TorchSharp and no LibTorch: its deps file lists every library it loads.
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)); // test/<project>/bin/<configuration>/<framework>
+        var repository = output.Parent!.Parent!.Parent!.Parent!.Parent!;
+        string deps = Path.Combine(repository.FullName, "samples", "FaceVerification.Onnx", "bin", output.Parent!.Name, output.Name, "FaceVerification.Onnx.deps.json");
+        Assert.True(File.Exists(deps), $"No {deps}: build the solution.");
+        string text = File.ReadAllText(deps);
+        Assert.Contains("Microsoft.ML.OnnxRuntime", text);
+        Assert.DoesNotContain("TorchSharp", text);
+        Assert.DoesNotContain("libtorch", text);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.FaceLoss.Backbones.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ namespace Microsoft.ML.FaceLoss.Backbones;
 /// The neck of ArcFace's IResNet: BatchNorm2d - Dropout - Flatten - Linear - BatchNorm1d, from the
 /// last feature map (channels x height x width) to the embedding.
 /// </summary>
-internal sealed class EmbeddingNeck : nn.Module<Tensor, Tensor>
+internal sealed class EmbeddingNeck : nn.Module<Tensor, Tensor>, IExportableModule
 {
     private readonly BatchNorm2d bn2;
     private readonly Dropout dropout;
@@ -31,4 +32,7 @@ internal sealed class EmbeddingNeck : nn.Module<Tensor, Tensor>
         var x = dropout.forward(bn2.forward(input)).flatten(1);
         return features.forward(fc.forward(x)).MoveToOuterDisposeScope();
     }
+
+    public string WriteGraph(IGraphWriter graph, string input)
+        => graph.Write(features, graph.Write(fc, graph.Flatten(graph.Write(dropout, graph.Write(bn2, input)))));
 }

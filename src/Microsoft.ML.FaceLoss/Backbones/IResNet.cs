@@ -1,3 +1,4 @@
+using Microsoft.ML.FaceLoss.Backbones.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.FaceLoss.Backbones;
 
 /// <summary>ArcFace's improved ResNet (insightface <c>iresnet</c>); see <see cref="FaceBackbone.IResNet50"/>.</summary>
-internal sealed class IResNet : nn.Module<Tensor, Tensor>
+internal sealed class IResNet : nn.Module<Tensor, Tensor>, IExportableModule
 {
     private readonly Sequential stem;
     private readonly Sequential layers;
@@ -46,8 +47,10 @@ internal sealed class IResNet : nn.Module<Tensor, Tensor>
         return neck.forward(layers.forward(stem.forward(input))).MoveToOuterDisposeScope();
     }
 
+    public string WriteGraph(IGraphWriter graph, string input) => graph.Write(neck, graph.Write(layers, graph.Write(stem, input)));
+
     /// <summary>BN - Conv3x3 - BN - PReLU - Conv3x3 (stride) - BN, plus the (projected) input.</summary>
-    private sealed class IBasicBlock : nn.Module<Tensor, Tensor>
+    private sealed class IBasicBlock : nn.Module<Tensor, Tensor>, IExportableModule
     {
         private readonly Sequential body;
         private readonly Sequential? downsample;
@@ -74,5 +77,8 @@ internal sealed class IResNet : nn.Module<Tensor, Tensor>
             var identity = downsample is null ? input : downsample.forward(input);
             return (body.forward(input) + identity).MoveToOuterDisposeScope();
         }
+
+        public string WriteGraph(IGraphWriter graph, string input)
+            => graph.Add(graph.Write(body, input), downsample is null ? input : graph.Write(downsample, input));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.FaceLoss.Backbones.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.FaceLoss.Backbones;
 
 /// <summary>LeNet++ (Wen et al. 2016); see <see cref="FaceBackbone.LeNetPlusPlus"/>.</summary>
-internal sealed class LeNetPlusPlus : nn.Module<Tensor, Tensor>
+internal sealed class LeNetPlusPlus : nn.Module<Tensor, Tensor>, IExportableModule
 {
     private readonly Sequential body;
     private readonly Linear fc;
@@ -38,4 +39,6 @@ internal sealed class LeNetPlusPlus : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         return fc.forward(body.forward(input).flatten(1)).MoveToOuterDisposeScope();
     }
+
+    public string WriteGraph(IGraphWriter graph, string input) => graph.Write(fc, graph.Flatten(graph.Write(body, input)));
 }

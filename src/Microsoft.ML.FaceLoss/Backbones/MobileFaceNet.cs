@@ -1,3 +1,4 @@
+using Microsoft.ML.FaceLoss.Backbones.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.FaceLoss.Backbones;
 
 /// <summary>MobileFaceNet (Chen et al. 2018); see <see cref="FaceBackbone.MobileFaceNet"/>.</summary>
-internal sealed class MobileFaceNet : nn.Module<Tensor, Tensor>
+internal sealed class MobileFaceNet : nn.Module<Tensor, Tensor>, IExportableModule
 {
     // (expansion t, output channels as a multiple of w/64 * c, repeats n, stride s) of the paper's table 1.
     private static readonly (int T, int C, int N, int S)[] Bottlenecks =
@@ -69,8 +70,10 @@ internal sealed class MobileFaceNet : nn.Module<Tensor, Tensor>
         return head.forward(body.forward(input)).MoveToOuterDisposeScope();
     }
 
+    public string WriteGraph(IGraphWriter graph, string input) => graph.Write(head, graph.Write(body, input));
+
     /// <summary>Inverted residual: 1x1 expand (PReLU), 3x3 depthwise (PReLU), 1x1 linear projection; a shortcut where shapes allow.</summary>
-    private sealed class Bottleneck : nn.Module<Tensor, Tensor>
+    private sealed class Bottleneck : nn.Module<Tensor, Tensor>, IExportableModule
     {
         private readonly Sequential body;
         private readonly bool residual;
@@ -91,6 +94,12 @@ internal sealed class MobileFaceNet : nn.Module<Tensor, Tensor>
             using var scope = NewDisposeScope();
             var output = body.forward(input);
             return (residual ? output + input : output).MoveToOuterDisposeScope();
+        }
+
+        public string WriteGraph(IGraphWriter graph, string input)
+        {
+            string output = graph.Write(body, input);
+            return residual ? graph.Add(output, input) : output;
         }
     }
 }

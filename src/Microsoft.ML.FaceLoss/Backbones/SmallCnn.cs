@@ -1,3 +1,4 @@
+using Microsoft.ML.FaceLoss.Backbones.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.FaceLoss.Backbones;
 
 /// <summary>The <see cref="FaceBackbone.SmallCnn"/> network (see there).</summary>
-internal sealed class SmallCnn : nn.Module<Tensor, Tensor>
+internal sealed class SmallCnn : nn.Module<Tensor, Tensor>, IExportableModule
 {
     private readonly Sequential body;
     private readonly EmbeddingNeck neck;
@@ -44,4 +45,6 @@ internal sealed class SmallCnn : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         return neck.forward(body.forward(input)).MoveToOuterDisposeScope();
     }
+
+    public string WriteGraph(IGraphWriter graph, string input) => graph.Write(neck, graph.Write(body, input));
 }

@@ -144,6 +144,17 @@ internal sealed class EmbeddingNetwork : IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="read"/> on the module in evaluation mode, under the inference lock (an exporter reads the weights so).</summary>
+    public T Read<T>(Func<nn.Module<Tensor, Tensor>, T> read)
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            Module.eval();
+            return read(Module);
+        }
+    }
+
     private Tensor Images(float[] pixels, int count) => PixelTensors.Images(pixels, count, Config.Channels, Config.Height, Config.Width, Device);
 
     /// <summary>

@@ -14,10 +14,10 @@ namespace Microsoft.ML.FaceLoss.Embedding;
 /// be used from many threads at once. Made by <see cref="Training.FaceEmbeddingTrainer"/>; saved
 /// and loaded with <c>mlContext.Model.Save</c> and <c>mlContext.Model.Load</c>.
 /// </summary>
-public sealed class FaceEmbeddingTransformer : RowMappingTransformer, ILoadableTransformer<FaceEmbeddingTransformer>, IDisposable
+public sealed class FaceEmbeddingTransformer : RowMappingTransformer, ILoadableTransformer<FaceEmbeddingTransformer>, IFaceModelStep, IDisposable
 {
     internal const string LoaderSignature = "FaceEmbeddingTransform";
-    private static readonly TransformerFormat SavedFormat = new("FACEEMBD", LoaderSignature);
+    private static readonly TransformerFormat SavedFormat = new("FACEEMBD", LoaderSignature, typeof(FaceEmbeddingTransformer));
     private const string NetworkStream = "FaceEmbeddingNetwork.bin";
     private const int NetworkFormatVersion = 1;
 

@@ -9,7 +9,7 @@ namespace Microsoft.ML.FaceLoss.Benchmarks.Speed;
 /// </summary>
 internal static class SpeedBenchmark
 {
-    public static readonly string[] Parts = { "training", "inference", "verification", "identification", "memory" };
+    public static readonly string[] Parts = { "training", "inference", "onnx", "verification", "identification", "memory" };
 
     public static IEnumerable<JsonObject> Run(Arguments args, string dataRoot)
     {
@@ -31,6 +31,9 @@ internal static class SpeedBenchmark
                 args.GetInt("images", 10_000), 64, 128, args.GetInt("inference-rounds", rounds), args.GetInt("calls", 300))))
                 yield return line;
         }
+        if (parts.Contains("onnx"))
+            yield return OnnxInferenceSpeed.Run(new OnnxInferenceSpeed.Settings(FaceBackbone.IResNet18, args.GetInt("size", 64),
+                args.GetInt("onnx-images", 2_000), 64, 128, args.GetInt("inference-rounds", rounds)));
         if (parts.Contains("verification"))
             yield return VerificationSpeed.Run(args.GetInt("pairs", 1_000_000), 10, rounds);
         if (parts.Contains("identification"))

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using FaceVerification;
+using FaceVerification.Onnx;
 using LossComparison;
 using Microsoft.ML.FaceLoss.Data;
 using Microsoft.ML.FaceLoss.Tests.Infrastructure;
@@ -31,6 +32,26 @@ public sealed class SampleTests : IDisposable
         Assert.Equal(12, result.Verification.SamePairs); // 2 people x 6 pairs of their 4 images
         Assert.InRange(result.Verification.Accuracy, 0, 1);
         Assert.Equal(32, Directory.GetFiles(Path.Combine(_folder, "synthetic-faces"), "*.png", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public void TheOnnxDeploymentDecidesAsTheTorchSharpPathDid()
+    {
+        string onnx = Path.Combine(_folder, "onnx");
+        FaceVerificationApp.Run(new SampleOptions
+        {
+            Output = _folder, SyntheticPeople = 8, SyntheticImages = 4, Training = Tiny, ShowProgress = false, OnnxFolder = onnx,
+        });
+        foreach (var file in new[] { OnnxDeployment.EmbeddingFile, OnnxDeployment.ImageStepsFile, OnnxDeployment.PairScoringFile, OnnxDeployment.GalleryFile })
+            Assert.True(File.Exists(Path.Combine(onnx, file)), file);
+
+        var result = OnnxVerificationApp.Run(onnx);
+
+        Assert.Equal(24, result.Pairs);
+        Assert.Equal(4, result.Probes);
+        Assert.Equal(result.Pairs, result.EqualDecisions);
+        Assert.Equal(result.Probes, result.EqualIdentities);
+        Assert.InRange(result.LargestScoreDifference, 0, 1e-4);
     }
 
     [Fact]

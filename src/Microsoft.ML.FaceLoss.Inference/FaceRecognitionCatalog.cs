@@ -1,8 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.Data;
-using Microsoft.ML.FaceLoss.Losses;
 using Microsoft.ML.FaceLoss.Persistence;
-using Microsoft.ML.FaceLoss.Training;
 using Microsoft.ML.FaceLoss.Verification;
 
 namespace Microsoft.ML.FaceLoss;
@@ -62,7 +60,7 @@ public sealed class FaceRecognitionCatalog
     {
         var model = ModelFile.Load(_mlContext, path, out inputSchema);
         var steps = Steps(model).ToList();
-        if (!steps.Any(s => s is Embedding.FaceEmbeddingTransformer or FaceIdentificationTransformer or PairScoringTransformer))
+        if (!steps.Any(s => s is IFaceModelStep))
         {
             (model as IDisposable)?.Dispose();
             throw new InvalidDataException(
@@ -72,7 +70,8 @@ public sealed class FaceRecognitionCatalog
         return model;
     }
 
-    private static IEnumerable<ITransformer> Steps(ITransformer model)
+    /// <summary>The steps of a model, chains flattened, in order.</summary>
+    internal static IEnumerable<ITransformer> Steps(ITransformer model)
         => model is IEnumerable<ITransformer> chain ? chain.SelectMany(Steps) : new[] { model };
 
     /// <summary>
@@ -117,52 +116,17 @@ public sealed class FaceRecognitionCatalog
     }
 
     /// <summary>
-    /// Retrieval figures over a labelled embedding set (each item a query against all others, itself
-    /// excluded): precision@1, R-precision and MAP@R.
+    /// Trainers of face-embedding networks: <c>Embedding(...)</c>, from Microsoft.ML.FaceLoss (the
+    /// package with TorchSharp), as extension methods in this namespace.
     /// </summary>
-    /// <param name="data">Rows with an embedding and a label.</param>
-    /// <param name="embeddingColumnName">The embedding column. Default: <c>Embedding</c>.</param>
-    /// <param name="labelColumnName">The label (text, a key or an integer). Default: <c>Identity</c>.</param>
-    public RetrievalMetrics EvaluateRetrieval(IDataView data, string embeddingColumnName = "Embedding", string labelColumnName = "Identity")
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return RetrievalMetrics.Compute(DataViewColumns.Vectors(data, embeddingColumnName), DataViewColumns.Labels(data, labelColumnName, "label"));
-    }
-
-    /// <summary>Trainers of face-embedding networks.</summary>
     public sealed class TrainersCatalog
     {
         private readonly MLContext _mlContext;
 
         internal TrainersCatalog(MLContext mlContext) => _mlContext = mlContext;
 
-        /// <summary>Trains an embedding network with a loss head.</summary>
-        /// <param name="labelColumnName">The key-typed identity column. Default: <c>Label</c>.</param>
-        /// <param name="featureColumnName">The column of planar pixels (C x H x W) as <c>ExtractPixels</c> writes it. Default: <c>Features</c>.</param>
-        /// <param name="outputColumnName">The added embedding column. Default: <c>Embedding</c>.</param>
-        /// <param name="loss">The loss head; null for ArcFace with s = 64, m = 0.5.</param>
-        /// <param name="embeddingSize">The length of the embedding. Default: 128.</param>
-        /// <param name="epochs">Passes over the data. Default: 10.</param>
-        /// <param name="batchSize">Images per step. Default: 64.</param>
-        /// <param name="learningRate">The SGD learning rate. Default: 0.1.</param>
-        public FaceEmbeddingTrainer Embedding(string labelColumnName = "Label", string featureColumnName = "Features",
-            string outputColumnName = "Embedding", FaceLossOptions? loss = null, int embeddingSize = 128, int epochs = 10,
-            int batchSize = 64, double learningRate = 0.1)
-            => Embedding(new FaceEmbeddingTrainer.Options
-            {
-                LabelColumnName = labelColumnName,
-                FeatureColumnName = featureColumnName,
-                OutputColumnName = outputColumnName,
-                Loss = loss ?? new ArcFaceLoss.Options(),
-                EmbeddingSize = embeddingSize,
-                Epochs = epochs,
-                BatchSize = batchSize,
-                LearningRate = learningRate,
-            });
-
-        /// <summary>Trains an embedding network with all options.</summary>
-        public FaceEmbeddingTrainer Embedding(FaceEmbeddingTrainer.Options options)
-            => new(_mlContext, options);
+        /// <summary>The context the trainers are made in (Microsoft.ML.FaceLoss adds them as extension methods).</summary>
+        internal MLContext MLContext => _mlContext;
     }
 
     /// <summary>Transforms for face pipelines.</summary>

@@ -13,8 +13,11 @@ namespace Microsoft.ML.FaceLoss.Data;
 /// </summary>
 public sealed class FaceImageCroppingTransformer : SingleColumnTransformer<MLImage, MLImage>, ILoadableTransformer<FaceImageCroppingTransformer>
 {
-    internal const string LoaderSignature = "FaceImageCropTransform";
-    private static readonly TransformerFormat SavedFormat = new("FACECROP", LoaderSignature);
+    /// <summary>The loader's name in files of Microsoft.ML.FaceLoss.Inference (ML.NET finds it there).</summary>
+    internal const string LoaderSignature = "FaceLoss.ImageCrop";
+    /// <summary>The loader's name in files saved before the split into two assemblies, which name Microsoft.ML.FaceLoss (it declares this name).</summary>
+    internal const string LegacyLoaderSignature = "FaceImageCropTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACECROP", LoaderSignature, typeof(FaceImageCroppingTransformer), LegacyLoaderSignature);
 
     internal FaceImageCroppingTransformer(string outputColumnName, string inputColumnName, double share)
         : base(outputColumnName, inputColumnName)

@@ -1,8 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.DataViews;
 using Microsoft.ML.FaceLoss.Persistence;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Microsoft.ML.FaceLoss.Verification;
 
@@ -134,15 +132,18 @@ public sealed class GalleryEnrollmentEstimator : IEstimator<FaceIdentificationTr
 /// engine is searched once, whichever of the four columns are read. Saved and loaded with the model,
 /// gallery included.
 /// </summary>
-public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoadableTransformer<FaceIdentificationTransformer>
+public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoadableTransformer<FaceIdentificationTransformer>, IFaceModelStep
 {
-    internal const string LoaderSignature = "FaceIdentifyTransform";
-    private static readonly TransformerFormat SavedFormat = new("FACEIDNT", LoaderSignature);
+    /// <summary>The loader's name in files of Microsoft.ML.FaceLoss.Inference (ML.NET finds it there).</summary>
+    internal const string LoaderSignature = "FaceLoss.Gallery";
+    /// <summary>The loader's name in files saved before the split into two assemblies, which name Microsoft.ML.FaceLoss (it declares this name).</summary>
+    internal const string LegacyLoaderSignature = "FaceIdentifyTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACEIDNT", LoaderSignature, typeof(FaceIdentificationTransformer), LegacyLoaderSignature);
     private const string GalleryStream = "FaceGallery.bin";
     private const int GalleryFormatVersion = 1;
 
     private readonly float[] _gallery;      // rows x D, L2-normalized
-    private readonly Tensor _galleryTensor; // the same memory as _gallery (pinned), outside every dispose scope
+    private readonly GallerySearch _search; // over the memory of _gallery
     private readonly int[] _rowIdentity;    // the identity index of each gallery row
     private readonly string[] _identities;
     private readonly int _candidates;       // rows kept per probe: TopK x the most rows of one identity (at most all rows)
@@ -158,12 +159,7 @@ public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoad
         var rowsOfIdentity = new int[identities.Length];
         foreach (int id in rowIdentity) rowsOfIdentity[id]++;
         _candidates = (int)Math.Min(rowIdentity.Length, (long)TopK * rowsOfIdentity.Max());
-        // Shares the array's memory: the gallery is held once, however many probes are searched.
-        using (NewDisposeScope())
-        {
-            _galleryTensor = from_array(gallery).view(rowIdentity.Length, embeddingSize);
-            _galleryTensor.DetachFromDisposeScope();
-        }
+        _search = GallerySearch.Create(gallery, rowIdentity.Length, embeddingSize);
     }
 
     internal GalleryEnrollmentEstimator.Options Options { get; }
@@ -274,14 +270,15 @@ public sealed class FaceIdentificationTransformer : RowMappingTransformer, ILoad
     {
         var rowScores = new float[count * _candidates];
         var rows = new long[count * _candidates];
-        using (NewDisposeScope())
-        using (no_grad())
+        // As F.normalize: x / max(||x||, 1e-12).
+        var normalized = new float[count * EmbeddingSize];
+        for (int probe = 0; probe < count; probe++)
         {
-            var p = nn.functional.normalize(tensor(probes.AsSpan(0, count * EmbeddingSize).ToArray(), new long[] { count, EmbeddingSize }), p: 2, dim: 1);
-            var (values, indexes) = p.mm(_galleryTensor.t()).topk(_candidates, dim: 1);
-            values.contiguous().data<float>().CopyTo(rowScores);
-            indexes.contiguous().data<long>().CopyTo(rows);
+            var source = probes.AsSpan(probe * EmbeddingSize, EmbeddingSize);
+            float norm = Math.Max(System.Numerics.Tensors.TensorPrimitives.Norm(source), 1e-12f);
+            System.Numerics.Tensors.TensorPrimitives.Divide(source, norm, normalized.AsSpan(probe * EmbeddingSize, EmbeddingSize));
         }
+        _search.Search(normalized, count, _candidates, rowScores, rows);
         // The best rows, best first, hold each probe's k best identities: the first row of each identity is its score.
         var seen = new HashSet<int>();
         for (int probe = 0; probe < count; probe++)

@@ -141,10 +141,13 @@ public sealed class PairScoringEstimator : IEstimator<PairScoringTransformer>
 /// embedding columns) and <c>PredictedLabel</c> (Boolean: score at or above <see cref="Threshold"/>).
 /// Saved and loaded with the model.
 /// </summary>
-public sealed class PairScoringTransformer : RowMappingTransformer, ILoadableTransformer<PairScoringTransformer>
+public sealed class PairScoringTransformer : RowMappingTransformer, ILoadableTransformer<PairScoringTransformer>, IFaceModelStep
 {
-    internal const string LoaderSignature = "FacePairScoreTransform";
-    private static readonly TransformerFormat SavedFormat = new("FACEPAIR", LoaderSignature);
+    /// <summary>The loader's name in files of Microsoft.ML.FaceLoss.Inference (ML.NET finds it there).</summary>
+    internal const string LoaderSignature = "FaceLoss.PairScoring";
+    /// <summary>The loader's name in files saved before the split into two assemblies, which name Microsoft.ML.FaceLoss (it declares this name).</summary>
+    internal const string LegacyLoaderSignature = "FacePairScoreTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACEPAIR", LoaderSignature, typeof(PairScoringTransformer), LegacyLoaderSignature);
 
     internal PairScoringTransformer(string embedding1, string embedding2, string score, string predictedLabel, PairScoreMetric metric, double threshold)
     {

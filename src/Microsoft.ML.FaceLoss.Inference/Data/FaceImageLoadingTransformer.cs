@@ -14,8 +14,11 @@ namespace Microsoft.ML.FaceLoss.Data;
 /// </summary>
 public sealed class FaceImageLoadingTransformer : SingleColumnTransformer<ReadOnlyMemory<char>, MLImage>, ILoadableTransformer<FaceImageLoadingTransformer>
 {
-    internal const string LoaderSignature = "FaceImageLoadTransform";
-    private static readonly TransformerFormat SavedFormat = new("FACEIMGL", LoaderSignature);
+    /// <summary>The loader's name in files of Microsoft.ML.FaceLoss.Inference (ML.NET finds it there).</summary>
+    internal const string LoaderSignature = "FaceLoss.ImageLoad";
+    /// <summary>The loader's name in files saved before the split into two assemblies, which name Microsoft.ML.FaceLoss (it declares this name).</summary>
+    internal const string LegacyLoaderSignature = "FaceImageLoadTransform";
+    private static readonly TransformerFormat SavedFormat = new("FACEIMGL", LoaderSignature, typeof(FaceImageLoadingTransformer), LegacyLoaderSignature);
 
     internal FaceImageLoadingTransformer(string outputColumnName, string? imageFolder, string inputColumnName)
         : base(outputColumnName, inputColumnName)

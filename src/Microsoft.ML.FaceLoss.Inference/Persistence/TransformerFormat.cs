@@ -9,7 +9,9 @@ namespace Microsoft.ML.FaceLoss.Persistence;
 /// </summary>
 /// <param name="ModelSignature">Eight characters that mark the entry, for example <c>FACEEMBD</c>.</param>
 /// <param name="LoaderSignature">The loader's name, for example <c>FaceEmbeddingTransform</c>.</param>
-internal sealed record TransformerFormat(string ModelSignature, string LoaderSignature)
+/// <param name="Transformer">The transformer's type: its assembly is the one the file names for ML.NET to load and search for the loader.</param>
+/// <param name="LoaderSignatureAlt">A second loader name ML.NET tries when it finds no loader by the first: the name older releases know.</param>
+internal sealed record TransformerFormat(string ModelSignature, string LoaderSignature, Type Transformer, string? LoaderSignatureAlt = null)
 {
     /// <summary>Version 1: the entry's content as it is, its strings in ML.NET's string table.</summary>
     public const uint Version1 = 0x00010001;
@@ -24,5 +26,6 @@ internal sealed record TransformerFormat(string ModelSignature, string LoaderSig
         verReadableCur: Version2,
         verWeCanReadBack: Version1,
         loaderSignature: LoaderSignature,
-        loaderAssemblyName: typeof(TransformerFormat).Assembly.FullName);
+        loaderSignatureAlt: LoaderSignatureAlt,
+        loaderAssemblyName: Transformer.Assembly.FullName);
 }
