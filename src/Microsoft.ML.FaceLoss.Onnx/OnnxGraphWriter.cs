@@ -20,7 +20,7 @@ internal sealed class OnnxGraphWriter : IGraphWriter
 
     private readonly GraphProto _graph;
     private readonly Dictionary<string, int> _ranks = new();
-    private readonly Dictionary<object, string> _initializers = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Tensor, string> _initializers = new(ReferenceEqualityComparer.Instance);
     private readonly Stack<string> _path = new();
     private int _nodes;
 
@@ -176,18 +176,19 @@ internal sealed class OnnxGraphWriter : IGraphWriter
             Int("ceil_mode", pool.ceil_mode ? 1 : 0));
     }
 
-    /// <summary>The initializer of a weight, written once however often its module is written.</summary>
+    /// <summary>
+    /// The initializer of a weight, written once however often its module is written (a weight always
+    /// takes the same shape: a PReLU slope follows the rank of its module's input, which does not change).
+    /// </summary>
     private string Weight(Tensor tensor, string role, long[]? shape = null)
     {
-        if (_initializers.TryGetValue(tensor, out var existing) && shape is null) return existing;
-        string key = shape is null ? role : role + "_reshaped";
-        if (shape is not null && _initializers.TryGetValue((tensor, key), out existing)) return existing;
+        if (_initializers.TryGetValue(tensor, out var existing)) return existing;
         float[] values;
         using (no_grad())
         using (var scope = NewDisposeScope())
             values = tensor.detach().to(float32).cpu().contiguous().data<float>().ToArray();
         string name = Constant(UniqueName($"{Path}.{role}"), values, shape ?? tensor.shape);
-        if (shape is null) _initializers[tensor] = name; else _initializers[(tensor, key)] = name;
+        _initializers[tensor] = name;
         return name;
     }
 

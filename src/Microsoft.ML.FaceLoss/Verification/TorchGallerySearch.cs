@@ -31,7 +31,9 @@ internal sealed class TorchGallerySearch : GallerySearch
         using (NewDisposeScope())
         using (no_grad())
         {
-            var p = tensor(probes.AsSpan(0, count * _dimension).ToArray(), new long[] { count, _dimension });
+            // The caller's array holds exactly the batch (Identification makes it so): shared, not copied.
+            var p = (probes.Length == count * _dimension ? from_array(probes) : tensor(probes.AsSpan(0, count * _dimension).ToArray()))
+                .view(count, _dimension);
             var (values, indexes) = p.mm(_gallery.t()).topk(candidates, dim: 1);
             values.contiguous().data<float>().CopyTo(scores.AsSpan(0, count * candidates));
             indexes.contiguous().data<long>().CopyTo(rows.AsSpan(0, count * candidates));

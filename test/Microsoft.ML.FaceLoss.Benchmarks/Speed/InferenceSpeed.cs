@@ -42,33 +42,47 @@ internal static class InferenceSpeed
         return schema;
     }
 
-    public static IEnumerable<JsonObject> Run(Settings s)
+    /// <summary><paramref name="images"/> rows of seeded uniform noise in [-1, 1], 3 x size x size values each.</summary>
+    public static List<PixelRow> RandomRows(int images, int size)
     {
-        var ml = new MLContext(seed: 1);
-        int length = 3 * s.Size * s.Size;
+        int length = 3 * size * size;
         var random = new Random(1);
-        var rows = Enumerable.Range(0, s.Images).Select(_ =>
+        return Enumerable.Range(0, images).Select(_ =>
         {
             var pixels = new float[length];
             for (int i = 0; i < length; i++) pixels[i] = (float)(random.NextDouble() * 2 - 1);
             return new PixelRow { Features = pixels };
         }).ToList();
+    }
+
+    /// <summary>Images per second of <paramref name="transformer"/>: a cursor over the Embedding column of every row of <paramref name="data"/>.</summary>
+    public static double ImagesPerSecond(ITransformer transformer, IDataView data)
+    {
+        var clock = Stopwatch.StartNew();
+        var output = transformer.Transform(data);
+        using var cursor = output.GetRowCursor(output.Schema.Where(c => c.Name == "Embedding"));
+        var getter = cursor.GetGetter<VBuffer<float>>(output.Schema["Embedding"]);
+        VBuffer<float> embedding = default;
+        long rows = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref embedding);
+            rows++;
+        }
+        return rows / clock.Elapsed.TotalSeconds;
+    }
+
+    public static IEnumerable<JsonObject> Run(Settings s)
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = RandomRows(s.Images, s.Size);
         var data = ml.Data.LoadFromEnumerable(rows, Schema(s.Size));
         using var model = Model(s.Backbone, s.Size, s.EmbeddingSize, s.Batch);
         var module = model.Network.Module;
         var settings = new JsonObject { ["backbone"] = s.Backbone.ToString(), ["input"] = $"3x{s.Size}x{s.Size}", ["embedding"] = s.EmbeddingSize };
 
         // Transform: a cursor over the embedding column of every row.
-        double Transform()
-        {
-            var clock = Stopwatch.StartNew();
-            var output = model.Transform(data);
-            using var cursor = output.GetRowCursor(output.Schema.Where(c => c.Name == "Embedding"));
-            var getter = cursor.GetGetter<VBuffer<float>>(output.Schema["Embedding"]);
-            VBuffer<float> embedding = default;
-            while (cursor.MoveNext()) getter(ref embedding);
-            return s.Images / clock.Elapsed.TotalSeconds;
-        }
+        double Transform() => ImagesPerSecond(model, data);
 
         // The floor: batches of a pixel tensor through the module, normalized and copied out.
         using var all = tensor(rows.SelectMany(r => r.Features).ToArray(), new long[] { s.Images, 3, s.Size, s.Size });

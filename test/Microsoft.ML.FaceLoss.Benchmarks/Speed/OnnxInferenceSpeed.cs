@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Onnx;
 using Microsoft.ML.Transforms.Onnx;
@@ -19,15 +17,7 @@ internal static class OnnxInferenceSpeed
     public static JsonObject Run(Settings s)
     {
         var ml = new MLContext(seed: 1);
-        int length = 3 * s.Size * s.Size;
-        var random = new Random(1);
-        var rows = Enumerable.Range(0, s.Images).Select(_ =>
-        {
-            var pixels = new float[length];
-            for (int i = 0; i < length; i++) pixels[i] = (float)(random.NextDouble() * 2 - 1);
-            return new InferenceSpeed.PixelRow { Features = pixels };
-        }).ToList();
-        var data = ml.Data.LoadFromEnumerable(rows, InferenceSpeed.Schema(s.Size));
+        var data = ml.Data.LoadFromEnumerable(InferenceSpeed.RandomRows(s.Images, s.Size), InferenceSpeed.Schema(s.Size));
         using var model = InferenceSpeed.Model(s.Backbone, s.Size, s.EmbeddingSize, s.Batch);
         string folder = Directory.CreateTempSubdirectory("faceloss-onnx-speed-").FullName;
         try
@@ -38,18 +28,7 @@ internal static class OnnxInferenceSpeed
                 ModelFile = export.Path, InputColumns = new[] { export.InputName }, OutputColumns = new[] { export.OutputName },
             }).Fit(data);
 
-            double Rate(ITransformer transformer)
-            {
-                var clock = Stopwatch.StartNew();
-                var output = transformer.Transform(data);
-                using var cursor = output.GetRowCursor(output.Schema.Where(c => c.Name == "Embedding"));
-                var getter = cursor.GetGetter<VBuffer<float>>(output.Schema["Embedding"]);
-                VBuffer<float> embedding = default;
-                while (cursor.MoveNext()) getter(ref embedding);
-                return s.Images / clock.Elapsed.TotalSeconds;
-            }
-
-            var (ours, reference) = Measurement.Alternate(s.Rounds, () => Rate(onnx), () => Rate(model));
+            var (ours, reference) = Measurement.Alternate(s.Rounds, () => InferenceSpeed.ImagesPerSecond(onnx, data), () => InferenceSpeed.ImagesPerSecond(model, data));
             return SpeedFigure.Make($"inference {s.Backbone} (ONNX Runtime, ApplyOnnxModel)", "images/s", Better.Higher, ours, reference,
                 $"the TorchSharp Transform of the same network (batches of {s.Batch})", null, null, new JsonObject
                 {

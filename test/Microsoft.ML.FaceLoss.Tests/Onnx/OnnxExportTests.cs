@@ -133,6 +133,10 @@ public sealed class OnnxExportTests : IDisposable
         Assert.InRange(OnnxAgainstTorchSharp(ml, flipped, path), 0, 1e-4);
         // Without the flip the embeddings differ: the exported mirror image does change the result.
         Assert.True(OnnxAgainstTorchSharp(ml, trained, path) > 1e-3, "The flip-test graph gives the embeddings of the plain network.");
+        // The network is written twice, its weights once: the flip adds only the four slice bounds.
+        var plain = ml.FaceRecognition().ExportToOnnx(trained, Path.Combine(_folder, "plain.onnx"));
+        int Initializers(string file) => global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(file)).Graph.Initializer.Count;
+        Assert.Equal(Initializers(plain.Path) + 4, Initializers(path));
     }
 
     [Fact]
