@@ -7,7 +7,8 @@ namespace LossComparison.Plots;
 
 /// <summary>
 /// <c>LossComparison.Plots results.json outdir</c>: writes features.png (the 2-D features of each
-/// head, one panel per head) and roc.png (the ROC curves of the heads on unseen identities).
+/// head, one panel per head), angles.png (each head's angles of held-out points to their own and to
+/// the nearest other class centre) and roc.png (the ROC curves of the heads on unseen identities).
 /// </summary>
 public static class Program
 {
@@ -26,6 +27,9 @@ public static class Program
             string path = Path.Combine(args[1], "features.png");
             DrawFeatures(results, path);
             Console.WriteLine($"Wrote {path}");
+            string angles = Path.Combine(args[1], "angles.png");
+            DrawAngles(results, angles);
+            Console.WriteLine($"Wrote {angles}");
         }
         if (results.Verification.Count > 0)
         {
@@ -36,40 +40,115 @@ public static class Program
         return 0;
     }
 
+    /// <summary>One panel per head: held-out features in the plane, or their directions on the unit circle for normalized heads.</summary>
     private static void DrawFeatures(Results results, string path)
     {
-        const int panel = 240;
+        var palette = new ScottPlot.Palettes.Category10();
+        DrawPanels(results, path, (plot, f) =>
+        {
+            var jitter = new Random(5);
+            foreach (int label in f.Label.Distinct().Order())
+            {
+                var index = Enumerable.Range(0, f.Label.Count).Where(i => f.Label[i] == label).ToArray();
+                double[] xs = index.Select(i => (double)f.X[i]).ToArray(), ys = index.Select(i => (double)f.Y[i]).ToArray();
+                if (f.OnUnitCircle)
+                {
+                    // The direction only, on a ring of radius 0.9 to 1.1 so that points of one direction stay visible.
+                    for (int k = 0; k < xs.Length; k++)
+                    {
+                        double angle = Math.Atan2(ys[k], xs[k]), radius = 0.9 + 0.2 * jitter.NextDouble();
+                        (xs[k], ys[k]) = (radius * Math.Cos(angle), radius * Math.Sin(angle));
+                    }
+                }
+                var scatter = plot.Add.ScatterPoints(xs, ys);
+                scatter.Color = palette.GetColor(label).WithAlpha(0.7);
+                scatter.MarkerSize = 3;
+            }
+            if (f.OnUnitCircle)
+            {
+                var circle = plot.Add.Circle(0, 0, 1);
+                circle.LineColor = Colors.Gray.WithAlpha(0.5);
+                circle.FillColor = Colors.Transparent;
+                plot.Axes.SetLimits(-1.25, 1.25, -1.25, 1.25);
+            }
+            else
+            {
+                // Square limits around the origin keep the radial shape of the features undistorted.
+                double extent = 1.1 * f.X.Concat(f.Y).Select(v => Math.Abs((double)v)).DefaultIfEmpty(1).Max();
+                plot.Axes.SetLimits(-extent, extent, -extent, extent);
+                var origin = plot.Add.Marker(0, 0, MarkerShape.Cross, 8, Colors.Black);
+            }
+            return $"{f.Head} {(f.OnUnitCircle ? "(angle)" : "(plane)")}";
+        });
+    }
+
+    /// <summary>One panel per head: histograms of the angle of each held-out point to its own class centre and to the nearest other one.</summary>
+    private static void DrawAngles(Results results, string path)
+    {
+        DrawPanels(results, path, (plot, f) =>
+        {
+            var g = f.Geometry!;
+            const double binWidth = 2.5, maximum = 90;
+            AddHistogram(plot, g.OwnAngles, binWidth, maximum, Colors.C0);
+            AddHistogram(plot, g.NearestOtherAngles, binWidth, maximum, Colors.C1);
+            plot.Add.VerticalLine(g.MedianOwnAngle, 1.5f, Colors.C0);
+            plot.Add.VerticalLine(g.MedianNearestOtherAngle, 1.5f, Colors.C1);
+            plot.Axes.SetLimitsX(0, maximum);
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(new[] { 0.0, 30, 60, 90 }, new[] { "0", "30", "60", "90" });
+            plot.Axes.Bottom.TickLabelStyle.IsVisible = true;
+            plot.Axes.Bottom.TickLabelStyle.FontSize = 9;
+            return $"{f.Head}\ngap {g.AngleGap:F0}°, accuracy {g.NearestCentreAccuracy * 100:0.#}%";
+        }, legend: "angle (degrees) of each held-out point to its own class centre (blue) and the nearest other one (orange); lines: medians; > 90 in the last bin");
+    }
+
+    private static void AddHistogram(Plot plot, List<double> values, double binWidth, double maximum, Color color)
+    {
+        int bins = (int)(maximum / binWidth);
+        var counts = new double[bins];
+        foreach (var v in values) counts[Math.Clamp((int)(v / binWidth), 0, bins - 1)]++;
+        var bars = counts.Select((c, i) => new Bar { Position = (i + 0.5) * binWidth, Value = c, Size = binWidth, FillColor = color.WithAlpha(0.55), LineWidth = 0 }).ToList();
+        plot.Add.Bars(bars);
+    }
+
+    /// <summary>A sheet of square panels, one per head, each drawn by <paramref name="draw"/> (which returns the title); a failed head shows why.</summary>
+    private static void DrawPanels(Results results, string path, Func<Plot, FeaturePanel, string> draw, string? legend = null)
+    {
+        const int panel = 240, legendHeight = 28;
         int columns = (int)Math.Ceiling(Math.Sqrt(results.Features.Count));
         int rows = (int)Math.Ceiling(results.Features.Count / (double)columns);
-        var palette = new ScottPlot.Palettes.Category10();
-        using var sheet = new SKBitmap(columns * panel, rows * panel);
+        int top = legend is null ? 0 : legendHeight;
+        using var sheet = new SKBitmap(columns * panel, rows * panel + top);
         using var canvas = new SKCanvas(sheet);
         canvas.Clear(SKColors.White);
+        if (legend is not null)
+        {
+            using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+            using var font = new SKFont(SKTypeface.Default, 13);
+            canvas.DrawText(legend, 8, 19, font, paint);
+        }
         for (int k = 0; k < results.Features.Count; k++)
         {
             var f = results.Features[k];
             var plot = new Plot();
-            foreach (int label in f.Label.Distinct().Order())
-            {
-                var index = Enumerable.Range(0, f.Label.Count).Where(i => f.Label[i] == label).ToArray();
-                var scatter = plot.Add.ScatterPoints(index.Select(i => (double)f.X[i]).ToArray(), index.Select(i => (double)f.Y[i]).ToArray());
-                scatter.Color = palette.GetColor(label).WithAlpha(0.7);
-                scatter.MarkerSize = 3;
-            }
-            plot.Title(f.Head, size: 13);
-            if (f.Failure is not null)
-            {
-                var note = plot.Add.Text(f.Failure.Replace(" (", "\n("), 0, 0);
-                note.LabelFontSize = 10;
-                note.LabelAlignment = Alignment.MiddleCenter;
-                plot.Axes.SetLimits(-1, 1, -1, 1);
-            }
+            string title = f.Head;
             plot.Axes.Frameless(false);
             plot.HideGrid();
             plot.Axes.Bottom.TickLabelStyle.IsVisible = false;
             plot.Axes.Left.TickLabelStyle.IsVisible = false;
+            if (f.Failure is not null || f.Geometry is null)
+            {
+                var note = plot.Add.Text((f.Failure ?? "no features").Replace(" (", "\n("), 0, 0);
+                note.LabelFontSize = 10;
+                note.LabelAlignment = Alignment.MiddleCenter;
+                plot.Axes.SetLimits(-1, 1, -1, 1);
+            }
+            else
+            {
+                title = draw(plot, f);
+            }
+            plot.Title(title, size: 12);
             using var image = SKBitmap.Decode(plot.GetImageBytes(panel, panel, ImageFormat.Png));
-            canvas.DrawBitmap(image, (k % columns) * panel, (k / columns) * panel);
+            canvas.DrawBitmap(image, (k % columns) * panel, top + (k / columns) * panel);
         }
         using var data = sheet.Encode(SKEncodedImageFormat.Png, 100);
         File.WriteAllBytes(path, data.ToArray());

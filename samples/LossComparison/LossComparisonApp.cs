@@ -29,18 +29,25 @@ public sealed record ComparisonOptions
     /// <summary>The heads to compare; null for all.</summary>
     public IReadOnlyList<string>? Heads { get; init; }
 
-    public int FeatureEpochs { get; init; } = 25;
+    /// <summary>Epochs of each 2-D network. Default: 40 (with 60 images per class every head separates the ten classes by then).</summary>
+    public int FeatureEpochs { get; init; } = 40;
 
+    /// <summary>Training images per class of the 2-D picture. Default: 60.</summary>
     public int FeatureImagesPerClass { get; init; } = 60;
 
-    /// <summary>
-    /// The learning rate of the 2-D networks of heads on normalized features (those on raw features,
-    /// softmax and its joint and multiplicative-margin kin, learn at five times it): in two dimensions
-    /// the normalized heads collapse their features onto a line at the higher rate.
-    /// </summary>
-    public double FeatureLearningRate { get; init; } = 0.01;
+    /// <summary>Held-out images per class of the 2-D picture: the points drawn and measured. Default: 20.</summary>
+    public int FeatureHeldOutPerClass { get; init; } = 20;
 
-    /// <summary>How much synthetic images of one class vary in the 2-D picture (ten classes in two dimensions need an easier set).</summary>
+    /// <summary>The side of the 2-D picture's grey images, pixels (synthetic faces and folders; IDX files keep theirs). Default: 28.</summary>
+    public int FeatureImageSize { get; init; } = 28;
+
+    /// <summary>LeNet++'s first-stage width in the 2-D picture (the paper's: 32). Default: 16.</summary>
+    public int FeatureWidth { get; init; } = 16;
+
+    /// <summary>The batch size of the 2-D networks. Default: 32.</summary>
+    public int FeatureBatchSize { get; init; } = 32;
+
+    /// <summary>How much synthetic images of one class vary in the 2-D picture (ten classes in two dimensions need an easier set). Default: 0.5.</summary>
     public double FeatureVariation { get; init; } = 0.5;
 
     public int CompareEpochs { get; init; } = 10;
@@ -63,9 +70,11 @@ public sealed record ComparisonOptions
 /// </summary>
 public static class LossComparisonApp
 {
-    private sealed record Sample(float[] Pixels, string Label);
+    /// <summary>One image: planar pixels in [-1, 1] and its class or identity.</summary>
+    public sealed record Sample(float[] Pixels, string Label);
 
-    private sealed record LabelledSet(List<Sample> Samples, int Channels, int Height, int Width);
+    /// <summary>Images of one shape.</summary>
+    public sealed record LabelledSet(List<Sample> Samples, int Channels, int Height, int Width);
 
     public static Results Run(ComparisonOptions options, TextWriter log)
     {
@@ -76,40 +85,19 @@ public static class LossComparisonApp
         var results = new Results { Data = source };
 
         // (a) Ten classes in 2-D.
-        var tenClasses = TenClasses(ml, options);
-        results.FeatureSetup = $"LeNet++ (width 16), 2-D features, {tenClasses.Samples.Count} images of 10 classes ({tenClasses.Height}x{tenClasses.Width} grey), {options.FeatureEpochs} epochs, learning rate {options.FeatureLearningRate * 5:G3} (raw-feature heads) or {options.FeatureLearningRate:G3}, center loss lambda 0.05";
+        results.FeatureSetup = $"LeNet++ with a BatchNorm1d on its 2-D output (width {options.FeatureWidth}), " +
+            $"{options.FeatureImagesPerClass} training and {options.FeatureHeldOutPerClass} held-out images of each of 10 classes, " +
+            $"{options.FeatureEpochs} epochs, batch {options.FeatureBatchSize}, learning rate {FeatureSettings.RawFeatureLearningRate:G3} (raw features) or {FeatureSettings.NormalizedFeatureLearningRate:G3} (normalized)";
         log.WriteLine($"(a) {results.FeatureSetup}, {source}.");
+        var (tenClasses, heldOut) = TenClasses(ml, options);
         foreach (var head in heads)
         {
             var clock = Stopwatch.StartNew();
-            var loss = FaceLossHeads.CreateSmallDataOptions(head);
-            // The picture of the center-loss paper shows a larger lambda than its default: compactness becomes visible.
-            if (loss is CenterLoss.Options center) center.Lambda = 0.05;
-            var panel = new FeaturePanel { Head = head };
-            Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer model;
-            try
-            {
-                bool rawFeatures = loss is SoftmaxLoss.Options or CenterLoss.Options or LargeMarginSoftmaxLoss.Options or SphereFaceLoss.Options or ContrastiveLoss.Options;
-                model = Train(ml, tenClasses, loss, FaceBackbone.LeNetPlusPlus, 16, 2, options.FeatureEpochs, options.FeatureLearningRate * (rawFeatures ? 5 : 1));
-            }
-            catch (InvalidOperationException e) when (e.Message.StartsWith("Training diverged", StringComparison.Ordinal))
-            {
-                // Some heads are not made for two dimensions (AdaCos' scale grows without bound there): say so in the panel.
-                panel.Failure = e.Message[..e.Message.IndexOf(':')];
-                results.Features.Add(panel);
-                log.WriteLine($"  {head}: {panel.Failure}");
-                continue;
-            }
-            foreach (var sample in tenClasses.Samples)
-            {
-                var f = model.Features(sample.Pixels);
-                panel.X.Add(f[0]);
-                panel.Y.Add(f[1]);
-                panel.Label.Add(int.Parse(sample.Label, CultureInfo.InvariantCulture));
-            }
+            var panel = TwoDimensionalFeatures(ml, head, tenClasses, heldOut, options);
             results.Features.Add(panel);
-            model.Dispose();
-            log.WriteLine($"  {head}: loss {model.EpochLosses[0]:G4} -> {model.EpochLosses[^1]:G4}, {clock.Elapsed.TotalSeconds:F1} s");
+            log.WriteLine(panel.Failure is not null ? $"  {head}: {panel.Failure}" :
+                $"  {head}: nearest-centre accuracy {panel.Geometry!.NearestCentreAccuracy:P1} ({panel.Geometry.Space}), median angle to own centre {panel.Geometry.MedianOwnAngle:F1} deg, " +
+                $"to nearest other {panel.Geometry.MedianNearestOtherAngle:F1} deg, {clock.Elapsed.TotalSeconds:F1} s");
         }
 
         // (b) Verification of identities never seen.
@@ -121,7 +109,7 @@ public static class LossComparisonApp
         foreach (var head in heads)
         {
             var clock = Stopwatch.StartNew();
-            var model = Train(ml, training, FaceLossHeads.CreateSmallDataOptions(head), FaceBackbone.SmallCnn, 16, 64, options.CompareEpochs, 0.05);
+            var model = Train(ml, training, FaceLossHeads.CreateSmallDataOptions(head), FaceBackbone.SmallCnn, 16, 64, options.CompareEpochs, 0.05, 32);
             double seconds = clock.Elapsed.TotalSeconds;
             var embeddings = unseen.Samples.Select(s => model.Embed(s.Pixels)).ToList();
             var scores = first.Select((a, i) => Cosine(embeddings[a], embeddings[second[i]])).ToList();
@@ -158,7 +146,7 @@ public static class LossComparisonApp
         return text.ToString();
     }
 
-    private static Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer Train(MLContext ml, LabelledSet set, FaceLossOptions loss, FaceBackbone backbone, int width, int dimension, int epochs, double learningRate)
+    private static Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer Train(MLContext ml, LabelledSet set, FaceLossOptions loss, FaceBackbone backbone, int width, int dimension, int epochs, double learningRate, int batchSize)
     {
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, set.Channels, set.Height, set.Width);
@@ -167,7 +155,7 @@ public static class LossComparisonApp
         return ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
         {
             Backbone = backbone, BackboneWidth = width, EmbeddingSize = dimension, Loss = loss,
-            Epochs = epochs, BatchSize = 32, LearningRate = learningRate, LearningRateSchedule = LearningRateSchedule.Cosine, WarmupEpochs = 1,
+            Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, LearningRateSchedule = LearningRateSchedule.Cosine, WarmupEpochs = 1,
             GradientClipNorm = 10, Seed = 3,
         }).Fit(keyed);
     }
@@ -179,23 +167,71 @@ public static class LossComparisonApp
         public string Identity { get; set; } = "";
     }
 
-    private static LabelledSet TenClasses(MLContext ml, ComparisonOptions o)
+    /// <summary>
+    /// Trains one head's 2-D network on the ten classes and measures its held-out features: the
+    /// points of its panel, the angles to the class centres and the nearest-centre accuracy.
+    /// </summary>
+    public static FeaturePanel TwoDimensionalFeatures(MLContext ml, string head, LabelledSet training, LabelledSet heldOut, ComparisonOptions options)
     {
+        var settings = FeatureSettings.For(head);
+        var panel = new FeaturePanel { Head = head, Settings = settings.Loss.ToString(), LearningRate = settings.LearningRate, OnUnitCircle = settings.OnUnitCircle };
+        Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer model;
+        try
+        {
+            model = TrainTwoDimensional(ml, training, settings, options);
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("Training diverged", StringComparison.Ordinal))
+        {
+            panel.Failure = e.Message[..e.Message.IndexOf(':')];
+            return panel;
+        }
+        using (model)
+        {
+            panel.Geometry = Measure(model, training, heldOut, settings.Space);
+            var heldOutFeatures = heldOut.Samples.Select(s => model.Features(s.Pixels)).ToList();
+            panel.X.AddRange(heldOutFeatures.Select(f => f[0]));
+            panel.Y.AddRange(heldOutFeatures.Select(f => f[1]));
+            panel.Label.AddRange(heldOut.Samples.Select(s => int.Parse(s.Label, CultureInfo.InvariantCulture)));
+            panel.EpochLosses.AddRange(model.EpochLosses);
+        }
+        return panel;
+    }
+
+    /// <summary>Trains a 2-D LeNet++ (by default the one with a BatchNorm1d on its features) with one head's settings.</summary>
+    public static Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer TrainTwoDimensional(MLContext ml, LabelledSet training, FeatureSettings settings,
+        ComparisonOptions options, FaceBackbone backbone = FaceBackbone.LeNetPlusPlusBatchNorm)
+        => Train(ml, training, settings.Loss, backbone, options.FeatureWidth, 2, options.FeatureEpochs, settings.LearningRate, options.FeatureBatchSize);
+
+    /// <summary>The geometry of a model's held-out features against the class centres of its training features.</summary>
+    public static FeatureGeometry Measure(Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer model, LabelledSet training, LabelledSet heldOut, FeatureSpace space)
+    {
+        static int Label(Sample s) => int.Parse(s.Label, CultureInfo.InvariantCulture);
+        return FeatureGeometry.Measure(training.Samples.Select(s => model.Features(s.Pixels)).ToList(), training.Samples.Select(Label).ToList(),
+            heldOut.Samples.Select(s => model.Features(s.Pixels)).ToList(), heldOut.Samples.Select(Label).ToList(), space);
+    }
+
+    /// <summary>Ten classes for the 2-D picture, labelled 0 to 9: training images and held-out ones.</summary>
+    public static (LabelledSet Training, LabelledSet HeldOut) TenClasses(MLContext ml, ComparisonOptions o)
+    {
+        int train = o.FeatureImagesPerClass, held = o.FeatureHeldOutPerClass;
+        (LabelledSet, LabelledSet) Split(LabelledSet all) => (
+            all with { Samples = all.Samples.GroupBy(s => s.Label).SelectMany(g => g.Take(train)).ToList() },
+            all with { Samples = all.Samples.GroupBy(s => s.Label).SelectMany(g => g.Skip(train).Take(held)).ToList() });
         if (o.Idx is not null)
         {
             var (images, labels, h, w) = IdxReader.Read(o.Idx);
-            var chosen = Enumerable.Range(0, 10).SelectMany(c => Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Take(o.FeatureImagesPerClass))
+            var chosen = Enumerable.Range(0, 10).SelectMany(c => Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Take(train + held))
                 .Select(i => new Sample(images[i], labels[i].ToString(CultureInfo.InvariantCulture))).ToList();
-            return new LabelledSet(chosen, 1, h, w);
+            return Split(new LabelledSet(chosen, 1, h, w));
         }
         if (o.Data is not null)
         {
             var people = FolderPeople(o.Data).Take(10).ToList();
-            var set = FolderSet(ml, o.Data, people, 28, grey: true, o.FeatureImagesPerClass);
-            return set with { Samples = set.Samples.Select(s => s with { Label = people.IndexOf(s.Label).ToString(CultureInfo.InvariantCulture) }).ToList() };
+            var set = FolderSet(ml, o.Data, people, o.FeatureImageSize, grey: true, train + held);
+            return Split(set with { Samples = set.Samples.Select(s => s with { Label = people.IndexOf(s.Label).ToString(CultureInfo.InvariantCulture) }).ToList() });
         }
-        var faces = new SyntheticFaceOptions { Identities = 10, ImagesPerIdentity = o.FeatureImagesPerClass, ImageSize = 28, Variation = o.FeatureVariation };
-        return new LabelledSet(Synthetic(faces, grey: true, id => (id - faces.FirstIdentity).ToString(CultureInfo.InvariantCulture)), 1, 28, 28);
+        var faces = new SyntheticFaceOptions { Identities = 10, ImagesPerIdentity = train + held, ImageSize = o.FeatureImageSize, Variation = o.FeatureVariation };
+        return Split(new LabelledSet(Synthetic(faces, grey: true, id => (id - faces.FirstIdentity).ToString(CultureInfo.InvariantCulture)), 1, o.FeatureImageSize, o.FeatureImageSize));
     }
 
     private static (LabelledSet Training, LabelledSet Unseen) VerificationSets(MLContext ml, ComparisonOptions o)

@@ -5,7 +5,8 @@ public static class Program
 {
     private const string Usage =
         "usage: LossComparison [--idx <folder of MNIST-format IDX files>] [--data <folder of identities>] [--heads Softmax,ArcFace,...]\n" +
-        "                      [--epochs 10] [--output <folder>] [--no-plot]";
+        "                      [--epochs 10] [--output <folder>] [--no-plot]\n" +
+        "                      [--feature-epochs 40] [--feature-images 60] [--feature-held-out 20] [--compare-epochs 10]";
 
     public static int Main(string[] args)
     {
@@ -24,7 +25,8 @@ public static class Program
                     case "--output": options = options with { Output = Path.GetFullPath(Value()) }; break;
                     case "--no-plot": options = options with { Plot = false }; break;
                     case "--feature-epochs": options = options with { FeatureEpochs = int.Parse(Value()) }; break;
-                    case "--feature-lr": options = options with { FeatureLearningRate = double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) }; break;
+                    case "--feature-images": options = options with { FeatureImagesPerClass = int.Parse(Value()) }; break;
+                    case "--feature-held-out": options = options with { FeatureHeldOutPerClass = int.Parse(Value()) }; break;
                     case "--compare-epochs": options = options with { CompareEpochs = int.Parse(Value()) }; break;
                     default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
                 }

@@ -14,10 +14,23 @@ public sealed class Results
     public List<HeadVerification> Verification { get; set; } = new();
 }
 
-/// <summary>The 2-D features of one head's LeNet++: one point per training image, with its class.</summary>
+/// <summary>The 2-D features of one head's LeNet++: one point per held-out image, with its class, and their geometry.</summary>
 public sealed class FeaturePanel
 {
     public string Head { get; set; } = "";
+
+    /// <summary>The head's settings (its options' text).</summary>
+    public string Settings { get; set; } = "";
+
+    public double LearningRate { get; set; }
+
+    /// <summary>Whether the panel draws the features' directions on the unit circle (normalized heads) rather than the features in the plane.</summary>
+    public bool OnUnitCircle { get; set; }
+
+    /// <summary>Angles to the class centres and the nearest-centre accuracy of the held-out points; null when training failed.</summary>
+    public FeatureGeometry? Geometry { get; set; }
+
+    public List<double> EpochLosses { get; set; } = new();
 
     public List<float> X { get; set; } = new();
 

@@ -10,7 +10,7 @@ internal static class BackboneCatalog
     public static int DefaultWidth(FaceBackbone backbone) => backbone switch
     {
         FaceBackbone.SmallCnn => 16,
-        FaceBackbone.LeNetPlusPlus => 32,
+        FaceBackbone.LeNetPlusPlus or FaceBackbone.LeNetPlusPlusBatchNorm => 32,
         FaceBackbone.MobileFaceNet => 64,
         _ => 64,
     };
@@ -22,7 +22,8 @@ internal static class BackboneCatalog
         return backbone switch
         {
             FaceBackbone.SmallCnn => new SmallCnn(channels, height, width, embeddingSize, w, dropoutRate),
-            FaceBackbone.LeNetPlusPlus => new LeNetPlusPlus(channels, height, width, embeddingSize, w),
+            FaceBackbone.LeNetPlusPlus => new LeNetPlusPlus(channels, height, width, embeddingSize, w, featureBatchNorm: false),
+            FaceBackbone.LeNetPlusPlusBatchNorm => new LeNetPlusPlus(channels, height, width, embeddingSize, w, featureBatchNorm: true),
             FaceBackbone.IResNet18 => new IResNet(new[] { 2, 2, 2, 2 }, channels, height, width, embeddingSize, w, dropoutRate, stemStride),
             FaceBackbone.IResNet34 => new IResNet(new[] { 3, 4, 6, 3 }, channels, height, width, embeddingSize, w, dropoutRate, stemStride),
             FaceBackbone.IResNet50 => new IResNet(new[] { 3, 4, 14, 3 }, channels, height, width, embeddingSize, w, dropoutRate, stemStride),

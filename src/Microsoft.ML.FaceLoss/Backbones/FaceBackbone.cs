@@ -41,4 +41,13 @@ public enum FaceBackbone
 
     /// <summary>A network of the user's: <c>FaceEmbeddingTrainer.Options.CustomBackbone</c> makes it.</summary>
     Custom = 6,
+
+    /// <summary>
+    /// <see cref="LeNetPlusPlus"/> with a BatchNorm1d after its last linear layer (the last layer of
+    /// ArcFace's neck). It centres the features: in two dimensions the heads on normalized features
+    /// need that to spread ten classes around the circle (ArcFace on ten synthetic classes: 45.5%
+    /// nearest-centre accuracy without it, 100% with it), while LeNet++'s uncentred features suit
+    /// softmax and center loss, as in the center-loss paper.
+    /// </summary>
+    LeNetPlusPlusBatchNorm = 7,
 }

@@ -33,6 +33,7 @@ public sealed class BackboneTests
     [Theory]
     [InlineData(FaceBackbone.SmallCnn, 1, 32, 16)]
     [InlineData(FaceBackbone.LeNetPlusPlus, 1, 28, 2)]
+    [InlineData(FaceBackbone.LeNetPlusPlusBatchNorm, 1, 28, 2)]
     [InlineData(FaceBackbone.IResNet18, 3, 64, 32)]
     [InlineData(FaceBackbone.IResNet18, 1, 112, 32)]
     [InlineData(FaceBackbone.MobileFaceNet, 3, 112, 32)]
@@ -68,5 +69,24 @@ public sealed class BackboneTests
         Assert.Equal(new long[] { 32, 32, 64, 64, 128, 128 }, shapes);
         var fc = network.named_parameters().Single(p => p.name == "fc.weight").parameter;
         Assert.Equal(new long[] { 2, 128 * 3 * 3 }, fc.shape);
+    }
+
+    [Fact]
+    public void LeNetPlusPlusBatchNormAddsOnlyABatchNormOnTheFeatures()
+    {
+        using var plain = Make(FaceBackbone.LeNetPlusPlus, 1, 28, 2);
+        using var normalized = Make(FaceBackbone.LeNetPlusPlusBatchNorm, 1, 28, 2);
+        var plainNames = plain.named_parameters().Select(p => p.name).ToArray();
+        var added = normalized.named_parameters().Select(p => p.name).Except(plainNames).Order().ToArray();
+        Assert.Equal(new[] { "features.bias", "features.weight" }, added);
+        Assert.Empty(plainNames.Except(normalized.named_parameters().Select(p => p.name)));
+
+        // In training mode each feature of a batch has mean 0 (the affine part starts as 1 and 0): the features are centred.
+        using var scope = NewDisposeScope();
+        normalized.train();
+        plain.train();
+        var input = randn(16, 1, 28, 28);
+        Assert.True(normalized.forward(input).mean(new long[] { 0 }).abs().max().item<float>() < 1e-5f);
+        Assert.True(plain.forward(input).mean(new long[] { 0 }).abs().max().item<float>() > 1e-4f);
     }
 }

@@ -98,6 +98,7 @@ public sealed class OnnxExportTests : IDisposable
     [Theory]
     [InlineData(FaceBackbone.SmallCnn)]
     [InlineData(FaceBackbone.LeNetPlusPlus)]
+    [InlineData(FaceBackbone.LeNetPlusPlusBatchNorm)]
     [InlineData(FaceBackbone.IResNet18)]
     [InlineData(FaceBackbone.IResNet34)]
     [InlineData(FaceBackbone.IResNet50)]

@@ -79,15 +79,16 @@ public sealed class SampleTests : IDisposable
     {
         var results = LossComparisonApp.Run(new ComparisonOptions
         {
-            Output = _folder, Heads = new[] { "Softmax", "CenterLoss", "Triplet" }, FeatureEpochs = 1, FeatureImagesPerClass = 4,
+            Output = _folder, Heads = new[] { "Softmax", "CenterLoss", "Triplet" }, FeatureEpochs = 1, FeatureImagesPerClass = 4, FeatureHeldOutPerClass = 2,
             CompareEpochs = 1, TrainingIdentities = 6, UnseenIdentities = 4, ImagesPerIdentity = 4, ImageSize = 24,
         }, TextWriter.Null);
         Assert.Equal(3, results.Features.Count);
-        Assert.All(results.Features, f => Assert.Equal(40, f.X.Count));
+        Assert.All(results.Features, f => Assert.Equal(20, f.X.Count)); // the held-out points: 2 of each of 10 classes
+        Assert.All(results.Features, f => Assert.Equal(20, f.Geometry!.OwnAngles.Count));
         Assert.Equal(3, results.Verification.Count);
         Assert.All(results.Verification, v => Assert.InRange(v.Auc, 0, 1));
         Assert.Contains("| Triplet |", File.ReadAllText(Path.Combine(_folder, "results.md")));
-        foreach (var picture in new[] { "features.png", "roc.png" })
+        foreach (var picture in new[] { "features.png", "angles.png", "roc.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(_folder, picture));
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes.Take(4));
