@@ -35,6 +35,24 @@ public static class FaceRecognitionTrainingExtensions
             LearningRate = learningRate,
         });
 
+    /// <summary>
+    /// Embeds faces with dlib's pretrained ResNet-29 as it is, no training (its <c>Fit</c> loads the
+    /// weights): reads 3 x 150 x 150 RGB pixels in [-1, 1] (<c>ResizeImages</c> to 150 x 150, then
+    /// <c>ExtractPixels</c> with <c>scaleImage: 1 / 127.5f, offsetImage: 127.5f</c>) and writes 128-D
+    /// L2-normalized embeddings. To fine-tune it, train with <c>Backbone = FaceBackbone.DlibResNet29</c>.
+    /// </summary>
+    /// <param name="catalog">The face-recognition catalog: <c>mlContext.FaceRecognition()</c>.</param>
+    /// <param name="featureColumnName">The pixel column. Default: <c>Features</c>.</param>
+    /// <param name="outputColumnName">The added embedding column. Default: <c>Embedding</c>.</param>
+    /// <param name="modelFolder">face-api's model folder; null for <see cref="Backbones.PretrainedModels.DefaultFolder"/>.</param>
+    /// <param name="flipTest">Whether each face is embedded with its mirror image. Default: false.</param>
+    public static Embedding.PretrainedEmbeddingEstimator PretrainedEmbedding(this FaceRecognitionCatalog catalog, string featureColumnName = "Features",
+        string outputColumnName = "Embedding", string? modelFolder = null, bool flipTest = false)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new Embedding.PretrainedEmbeddingEstimator(featureColumnName, outputColumnName, modelFolder, flipTest);
+    }
+
     /// <summary>Trains an embedding network with all options.</summary>
     /// <param name="catalog">The face-recognition trainers: <c>mlContext.FaceRecognition().Trainers</c>.</param>
     /// <param name="options">Every setting of the trainer.</param>

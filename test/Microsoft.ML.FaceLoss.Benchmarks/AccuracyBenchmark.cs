@@ -316,6 +316,40 @@ internal static class AccuracyBenchmark
         };
     }
 
+    /// <summary>
+    /// dlib's pretrained ResNet-29 as it is on LFW pairs.txt (6,000 pairs, its 10 folds), unaligned:
+    /// the centre 110 x 110 of the deep-funneled 250 x 250 image, resized to 150 x 150 (the crop of
+    /// the independent measurement in ../shared/models/README.md).
+    /// </summary>
+    public static JsonObject Pretrained(string dataRoot, string? modelFolder, string? saveModel)
+    {
+        var ml = new MLContext(seed: 1);
+        string lfw = Path.Combine(dataRoot, "lfw"), images = Path.Combine(lfw, "images_deepfunneled");
+        var clock = Stopwatch.StartNew();
+        var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
+            .Append(ml.Transforms.CropImagesToCenter("Image", 110.0 / 250))
+            .Append(ml.Transforms.ResizeImages("Image", DlibResNet29Size, DlibResNet29Size))
+            .Append(ml.Transforms.ExtractPixels("Features", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
+            .Append(ml.FaceRecognition().PretrainedEmbedding(modelFolder: modelFolder));
+        var empty = ml.Data.LoadFromEnumerable(new[] { new FaceImageRow { ImagePath = Path.Combine(images, "Aaron_Eckhart", "Aaron_Eckhart_0001.jpg") } });
+        var model = pipeline.Fit(empty);
+        if (saveModel is not null) ml.FaceRecognition().SaveModel(model, empty.Schema, saveModel);
+        var pairs = ProtocolReaders.ReadPairs(Path.Combine(lfw, "pairs.txt"), images);
+        var metrics = PairFigures(ml, model, pairs);
+        var flipped = PairFigures(ml, WithFlipTest(model), pairs);
+        return new JsonObject
+        {
+            ["benchmark"] = "accuracy", ["dataset"] = "lfw-pairs", ["head"] = "none", ["head_settings"] = "pretrained, no training", ["backbone"] = "DlibResNet29",
+            ["width"] = 32, ["image"] = "3x150x150", ["embedding"] = 128, ["epochs"] = 0, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            ["command"] = "pretrained --dataset lfw", ["machine"] = MachineInfo.Describe(),
+            ["protocol"] = "dlib's pretrained ResNet-29 (face-api weights), no training; LFW pairs.txt, 6,000 pairs in its 10 folds; unaligned: centre crop 110 of 250, resized to 150; cosine similarity",
+            ["metrics"] = metrics,
+            ["metrics_flip_test"] = flipped,
+        };
+    }
+
+    private const int DlibResNet29Size = 150;
+
     private static ITransformer WithFlipTest(ITransformer model)
     {
         var steps = ((IEnumerable<ITransformer>)model).ToList();

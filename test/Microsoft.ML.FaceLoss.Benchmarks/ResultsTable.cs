@@ -44,5 +44,6 @@ internal static class ResultsTable
         return dataset == "lfw" ? (spec ? "" : small ? " --small-data-head" : "") : (small ? "" : spec ? " --spec-head" : "");
     }
 
-    private static int Order(string dataset) => Array.IndexOf(AccuracyBenchmark.Datasets, dataset);
+    /// <summary>The data sets in the order of <see cref="AccuracyBenchmark.Datasets"/>, others (LFW pairs.txt) after them.</summary>
+    private static int Order(string dataset) => Array.IndexOf(AccuracyBenchmark.Datasets, dataset) is >= 0 and var i ? i : int.MaxValue;
 }

@@ -28,6 +28,8 @@ internal static class BackboneCatalog
             FaceBackbone.IResNet34 => new IResNet(new[] { 3, 4, 6, 3 }, channels, height, width, embeddingSize, w, dropoutRate, stemStride),
             FaceBackbone.IResNet50 => new IResNet(new[] { 3, 4, 14, 3 }, channels, height, width, embeddingSize, w, dropoutRate, stemStride),
             FaceBackbone.MobileFaceNet => new MobileFaceNet(channels, height, width, embeddingSize, w),
+            // The architecture only: the trainer loads the pretrained weights (PretrainedModels), a saved model its own.
+            FaceBackbone.DlibResNet29 => new DlibResNet29(channels, height, width, embeddingSize),
             FaceBackbone.Custom => (custom ?? throw new ArgumentException("The Custom backbone needs Options.CustomBackbone.", nameof(custom)))
                 .Create(channels, height, width, embeddingSize),
             _ => throw new ArgumentOutOfRangeException(nameof(backbone), backbone, "Unknown backbone."),

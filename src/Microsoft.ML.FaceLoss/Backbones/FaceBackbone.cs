@@ -50,4 +50,14 @@ public enum FaceBackbone
     /// softmax and center loss, as in the center-loss paper.
     /// </summary>
     LeNetPlusPlusBatchNorm = 7,
+
+    /// <summary>
+    /// dlib's 29-layer ResNet face descriptor, pretrained on about three million faces (dlib reports
+    /// 99.38% on LFW with its alignment): 3 x 150 x 150 RGB in [-1, 1] to 128-D, no batch
+    /// normalization (a per-channel affine scale after every convolution). Training starts from the
+    /// weights of face-api's <c>face_recognition_model</c> in
+    /// <c>FaceEmbeddingTrainer.Options.PretrainedModelFolder</c>; <c>FrozenStages</c> keeps the first
+    /// stages fixed. Needs <c>EmbeddingSize</c> 128 and 150 x 150 images.
+    /// </summary>
+    DlibResNet29 = 8,
 }

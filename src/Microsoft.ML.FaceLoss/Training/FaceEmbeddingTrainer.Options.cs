@@ -46,6 +46,21 @@ public sealed partial class FaceEmbeddingTrainer
         /// <summary>A backbone of your own (see <see cref="BackboneFactory"/>); sets <see cref="Backbone"/> to Custom. Default: null.</summary>
         public BackboneFactory? CustomBackbone;
 
+        /// <summary>
+        /// The folder with face-api's model files (<c>face_recognition_model-weights_manifest.json</c> and its
+        /// shard) that <see cref="FaceBackbone.DlibResNet29"/> starts from. Default: null, which means the
+        /// FACELOSS_MODELS environment variable, else <c>../shared/models/face-api</c> from the current directory.
+        /// </summary>
+        public string? PretrainedModelFolder;
+
+        /// <summary>
+        /// How many of <see cref="FaceBackbone.DlibResNet29"/>'s four stages (stem and 32 channels, 64, 128,
+        /// 256) keep their pretrained weights during training, 0 to 4; only the rest and the final
+        /// projection learn. The network has no batch normalization, so small fine-tuning batches are
+        /// safe. Default: 0.
+        /// </summary>
+        public int FrozenStages;
+
         /// <summary>The length D of the embedding. Default: 128.</summary>
         public int EmbeddingSize = 128;
 

@@ -44,6 +44,10 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
             throw new ArgumentOutOfRangeException(nameof(Options.StemStride), o.StemStride, "StemStride must be 0 (automatic), 1 or 2.");
         if (o.Backbone == FaceBackbone.Custom && o.CustomBackbone is null)
             throw new ArgumentException("Backbone is Custom but CustomBackbone is not set.", nameof(Options.CustomBackbone));
+        if (o.FrozenStages != 0 && (o.Backbone != FaceBackbone.DlibResNet29 || o.CustomBackbone is not null))
+            throw new ArgumentException($"FrozenStages ({o.FrozenStages}) applies to the pretrained DlibResNet29 backbone only; set it to 0 for {o.Backbone}.", nameof(Options.FrozenStages));
+        if (o.FrozenStages is < 0 or > DlibResNet29.StageCount)
+            throw new ArgumentOutOfRangeException(nameof(Options.FrozenStages), o.FrozenStages, $"FrozenStages must lie between 0 and {DlibResNet29.StageCount} (DlibResNet29's stages).");
         ArgumentOutOfRangeException.ThrowIfLessThan(o.EmbeddingSize, 1, nameof(Options.EmbeddingSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.Epochs, 1, nameof(Options.Epochs));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.BatchSize, 2, nameof(Options.BatchSize));

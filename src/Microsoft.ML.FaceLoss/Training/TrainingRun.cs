@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Torch;
 using TorchSharp;
@@ -40,6 +41,7 @@ internal sealed class TrainingRun
             var network = EmbeddingNetwork.Create(_config, _settings.Network.Custom);
             try
             {
+                PretrainedModels.Initialize(network.Module, _settings.Network.PretrainedFolder, _settings.Network.FrozenStages, _log);
                 var history = Train(network, source, validator);
                 network.MoveTo(CPU);
                 network.Module.eval();

@@ -24,7 +24,7 @@ internal sealed record TrainingSettings(
     public static TrainingSettings From(FaceEmbeddingTrainer.Options o) => new(
         new ColumnSettings(o.FeatureColumnName, o.LabelColumnName, o.OutputColumnName, o.ImageChannels, o.ImageHeight, o.ImageWidth),
         new NetworkSettings(o.CustomBackbone is null ? o.Backbone : FaceBackbone.Custom, o.BackboneWidth, o.StemStride,
-            BackboneFactory.Copy(o.CustomBackbone), o.EmbeddingSize, o.DropoutRate),
+            BackboneFactory.Copy(o.CustomBackbone), o.EmbeddingSize, o.DropoutRate, o.PretrainedModelFolder, o.FrozenStages),
         new HeadSettings(o.Loss.Clone(), o.SoftmaxWarmupEpochs),
         new DataSettings(o.InMemory, o.HorizontalFlip, o.RandomCropPadding, o.BatchSize, o.ImagesPerIdentity),
         new OptimizerSettings(o.Optimizer, o.LearningRate, o.Momentum, o.Nesterov, o.WeightDecay, o.AdamBeta1, o.AdamBeta2, o.GradientClipNorm),
@@ -40,7 +40,8 @@ internal sealed record TrainingSettings(
 internal sealed record ColumnSettings(string Feature, string Label, string Output, int Channels, int Height, int Width);
 
 /// <summary>The backbone and the embedding it ends in.</summary>
-internal sealed record NetworkSettings(FaceBackbone Backbone, int Width, int StemStride, BackboneFactory? Custom, int EmbeddingSize, double DropoutRate);
+internal sealed record NetworkSettings(FaceBackbone Backbone, int Width, int StemStride, BackboneFactory? Custom, int EmbeddingSize, double DropoutRate,
+    string? PretrainedFolder = null, int FrozenStages = 0);
 
 /// <summary>The loss head and the softmax epochs before it.</summary>
 internal sealed record HeadSettings(FaceLossOptions Loss, int SoftmaxWarmupEpochs);

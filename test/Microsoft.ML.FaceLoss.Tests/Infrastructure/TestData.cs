@@ -27,6 +27,14 @@ public static class TestData
 
     public static bool GoldenAvailable => File.Exists(GoldenFile);
 
+    /// <summary>face-api's model files: FACELOSS_MODELS, else ../shared/models/face-api beside the repository.</summary>
+    public static string ModelsRoot { get; } =
+        Environment.GetEnvironmentVariable("FACELOSS_MODELS") is { Length: > 0 } models
+            ? Path.GetFullPath(models)
+            : Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "models", "face-api"));
+
+    public static bool FaceRecognitionModelAvailable => File.Exists(Path.Combine(ModelsRoot, "face_recognition_model-weights_manifest.json"));
+
     private static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -74,5 +82,15 @@ public sealed class GoldenTheoryAttribute : TheoryAttribute
     {
         if (!TestData.GoldenAvailable)
             Skip = $"The golden file is not at '{TestData.GoldenFile}'; set FACELOSS_GOLDEN to a losses.json.";
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason, where face-api's face recognition model is absent.</summary>
+public sealed class FaceRecognitionModelFactAttribute : FactAttribute
+{
+    public FaceRecognitionModelFactAttribute()
+    {
+        if (!TestData.FaceRecognitionModelAvailable)
+            Skip = $"face-api's face_recognition_model is not in '{TestData.ModelsRoot}'; set FACELOSS_MODELS to a copy of the model/ folder of @vladmandic/face-api 1.7.15.";
     }
 }
