@@ -146,7 +146,7 @@ public static class LossComparisonApp
         return text.ToString();
     }
 
-    private static Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer Train(MLContext ml, LabelledSet set, FaceLossOptions loss, FaceBackbone backbone, int width, int dimension, int epochs, double learningRate, int batchSize)
+    private static Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer Train(MLContext ml, LabelledSet set, FaceLossOptions loss, FaceBackbone backbone, int width, int dimension, int epochs, double learningRate, int batchSize, int softmaxWarmupEpochs = 0)
     {
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, set.Channels, set.Height, set.Width);
@@ -156,7 +156,7 @@ public static class LossComparisonApp
         {
             Backbone = backbone, BackboneWidth = width, EmbeddingSize = dimension, Loss = loss,
             Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, LearningRateSchedule = LearningRateSchedule.Cosine, WarmupEpochs = 1,
-            GradientClipNorm = 10, Seed = 3,
+            GradientClipNorm = 10, Seed = 3, SoftmaxWarmupEpochs = softmaxWarmupEpochs,
         }).Fit(keyed);
     }
 
@@ -174,7 +174,11 @@ public static class LossComparisonApp
     public static FeaturePanel TwoDimensionalFeatures(MLContext ml, string head, LabelledSet training, LabelledSet heldOut, ComparisonOptions options)
     {
         var settings = FeatureSettings.For(head);
-        var panel = new FeaturePanel { Head = head, Settings = settings.Loss.ToString(), LearningRate = settings.LearningRate, OnUnitCircle = settings.OnUnitCircle };
+        var panel = new FeaturePanel
+        {
+            Head = head, Settings = settings.Loss.ToString(), LearningRate = settings.LearningRate, OnUnitCircle = settings.OnUnitCircle,
+            SoftmaxWarmupEpochs = settings.SoftmaxWarmupEpochs(options.FeatureEpochs),
+        };
         Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer model;
         try
         {
@@ -200,7 +204,8 @@ public static class LossComparisonApp
     /// <summary>Trains a 2-D LeNet++ (by default the one with a BatchNorm1d on its features) with one head's settings.</summary>
     public static Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer TrainTwoDimensional(MLContext ml, LabelledSet training, FeatureSettings settings,
         ComparisonOptions options, FaceBackbone backbone = FaceBackbone.LeNetPlusPlusBatchNorm)
-        => Train(ml, training, settings.Loss, backbone, options.FeatureWidth, 2, options.FeatureEpochs, settings.LearningRate, options.FeatureBatchSize);
+        => Train(ml, training, settings.Loss, backbone, options.FeatureWidth, 2, options.FeatureEpochs, settings.LearningRate, options.FeatureBatchSize,
+            settings.SoftmaxWarmupEpochs(options.FeatureEpochs));
 
     /// <summary>The geometry of a model's held-out features against the class centres of its training features.</summary>
     public static FeatureGeometry Measure(Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer model, LabelledSet training, LabelledSet heldOut, FeatureSpace space)

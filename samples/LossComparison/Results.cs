@@ -24,6 +24,9 @@ public sealed class FeaturePanel
 
     public double LearningRate { get; set; }
 
+    /// <summary>Epochs of plain softmax before the head took over.</summary>
+    public int SoftmaxWarmupEpochs { get; set; }
+
     /// <summary>Whether the panel draws the features' directions on the unit circle (normalized heads) rather than the features in the plane.</summary>
     public bool OnUnitCircle { get; set; }
 
