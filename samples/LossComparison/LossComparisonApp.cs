@@ -191,11 +191,12 @@ public static class LossComparisonApp
         }
         using (model)
         {
-            panel.Geometry = Measure(model, training, heldOut, settings.Space);
-            var heldOutFeatures = heldOut.Samples.Select(s => model.Features(s.Pixels)).ToList();
+            // Each held-out image is embedded once: for the geometry and for the panel's points.
+            var heldOutFeatures = Features(model, heldOut);
+            panel.Geometry = FeatureGeometry.Measure(Features(model, training), Labels(training), heldOutFeatures, Labels(heldOut), settings.Space);
             panel.X.AddRange(heldOutFeatures.Select(f => f[0]));
             panel.Y.AddRange(heldOutFeatures.Select(f => f[1]));
-            panel.Label.AddRange(heldOut.Samples.Select(s => int.Parse(s.Label, CultureInfo.InvariantCulture)));
+            panel.Label.AddRange(Labels(heldOut));
             panel.EpochLosses.AddRange(model.EpochLosses);
         }
         return panel;
@@ -209,11 +210,12 @@ public static class LossComparisonApp
 
     /// <summary>The geometry of a model's held-out features against the class centres of its training features.</summary>
     public static FeatureGeometry Measure(Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer model, LabelledSet training, LabelledSet heldOut, FeatureSpace space)
-    {
-        static int Label(Sample s) => int.Parse(s.Label, CultureInfo.InvariantCulture);
-        return FeatureGeometry.Measure(training.Samples.Select(s => model.Features(s.Pixels)).ToList(), training.Samples.Select(Label).ToList(),
-            heldOut.Samples.Select(s => model.Features(s.Pixels)).ToList(), heldOut.Samples.Select(Label).ToList(), space);
-    }
+        => FeatureGeometry.Measure(Features(model, training), Labels(training), Features(model, heldOut), Labels(heldOut), space);
+
+    private static List<float[]> Features(Microsoft.ML.FaceLoss.Embedding.FaceEmbeddingTransformer model, LabelledSet set)
+        => set.Samples.Select(s => model.Features(s.Pixels)).ToList();
+
+    private static List<int> Labels(LabelledSet set) => set.Samples.Select(s => int.Parse(s.Label, CultureInfo.InvariantCulture)).ToList();
 
     /// <summary>Ten classes for the 2-D picture, labelled 0 to 9: training images and held-out ones.</summary>
     public static (LabelledSet Training, LabelledSet HeldOut) TenClasses(MLContext ml, ComparisonOptions o)
