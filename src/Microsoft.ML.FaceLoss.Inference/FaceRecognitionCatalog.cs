@@ -136,6 +136,8 @@ public sealed class FaceRecognitionCatalog
 
         internal TransformsCatalog(MLContext mlContext) => _mlContext = mlContext;
 
+        internal MLContext MLContext => _mlContext;
+
         /// <summary>Scores pairs of embeddings (cosine by default) and decides "same identity" against a threshold fitted on labelled pairs.</summary>
         /// <param name="embedding1ColumnName">The first embedding column. Default: <c>Embedding1</c>.</param>
         /// <param name="embedding2ColumnName">The second embedding column. Default: <c>Embedding2</c>.</param>

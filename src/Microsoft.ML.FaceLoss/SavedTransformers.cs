@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.FaceLoss.Data;
+using Microsoft.ML.FaceLoss.Detection;
 using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Persistence;
 using Microsoft.ML.FaceLoss.Verification;
@@ -18,6 +19,10 @@ using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(FaceEmbeddingTransformer), typeof(TransformerLoader<FaceEmbeddingTransformer>), null,
     typeof(SignatureLoadModel), "Face Embedding Transformer", FaceEmbeddingTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(DetectFacesTransformer), typeof(TransformerLoader<DetectFacesTransformer>), null,
+    typeof(SignatureLoadModel), "Face Detection Transformer", DetectFacesTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(AlignFacesTransformer), typeof(TransformerLoader<AlignFacesTransformer>), null,
+    typeof(SignatureLoadModel), "Face Alignment Transformer", AlignFacesTransformer.LoaderSignature)]
 
 // Files saved before the split into two assemblies name this one as the loader of every step, by the
 // names below. ML.NET loads the named assembly and looks the loaders up in it: the steps that moved to

@@ -17,8 +17,9 @@ usage:
            every head on orl and omniglot; on lfw every head at the comparison budget (--width 32 --epochs 10
            --small-data-head) and Softmax, CosFace and ArcFace at the full budget (--all-heads: every head);
            --quick: CosFace on each data set with fewer epochs; --list prints the runs' commands instead
-  pretrained --dataset lfw [--models ../shared/models/face-api] [--save model.zip]
-           dlib's pretrained ResNet-29 as it is (no training) on LFW pairs.txt, 10 folds, unaligned, with and without flip test
+  pretrained --dataset lfw [--align [--detector-size 416]] [--models ../shared/models/face-api] [--save model.zip]
+           dlib's pretrained ResNet-29 as it is (no training) on LFW pairs.txt, 10 folds, with and without flip test;
+           unaligned (centre crop), or --align: DetectFaces + AlignFaces to dlib's 150 x 150 chip
   evaluate --model model.zip --pairs pairs.txt|pairs.csv --images <root> [--flip]
   table    --input results.jsonl    the markdown table of the README from the JSON lines of accuracy runs
   table    --speed speed.jsonl      the README's speed table from the JSON lines of speed runs
@@ -68,7 +69,9 @@ switch (arguments.Command)
         Print(AccuracyBenchmark.Evaluate(model, pairs, images, arguments.Has("flip")));
         return 0;
     case "pretrained":
-        Print(AccuracyBenchmark.Pretrained(dataRoot, arguments.GetOrNull("models"), arguments.GetOrNull("save")));
+        Print(arguments.Has("align")
+            ? AccuracyBenchmark.PretrainedAligned(dataRoot, arguments.GetOrNull("models"), arguments.GetOrNull("save"), int.Parse(arguments.Get("detector-size", "416")))
+            : AccuracyBenchmark.Pretrained(dataRoot, arguments.GetOrNull("models"), arguments.GetOrNull("save")));
         return 0;
     case "stress":
         Print(GcStressBenchmark.Run(arguments));

@@ -13,6 +13,10 @@ internal static class MLNetInternals
     public static SchemaShape.Column VectorColumn(string name, DataViewType itemType)
         => new(name, SchemaShape.Column.VectorKind.Vector, itemType, isKey: false);
 
+    /// <summary>A schema-shape column of a vector of <paramref name="itemType"/> whose length varies from row to row.</summary>
+    public static SchemaShape.Column VariableVectorColumn(string name, DataViewType itemType)
+        => new(name, SchemaShape.Column.VectorKind.VariableVector, itemType, isKey: false);
+
     /// <summary>A schema-shape column of a scalar of <paramref name="type"/>.</summary>
     public static SchemaShape.Column ScalarColumn(string name, DataViewType type)
         => new(name, SchemaShape.Column.VectorKind.Scalar, type, isKey: false);

@@ -16,6 +16,8 @@ internal static class TransformerLoader<T> where T : class, ILoadableTransformer
         ArgumentNullException.ThrowIfNull(ctx);
         ctx.CheckAtModel(T.SavedFormat.VersionInfo);
         IntegrityManifest.VerifyIfPresent(ctx.Repository);
-        return T.Read(new ModelReader(ctx, T.SavedFormat.LoaderSignature + " entry"));
+        var transformer = T.Read(new ModelReader(ctx, T.SavedFormat.LoaderSignature + " entry"));
+        (transformer as ILoggingTransformer)?.AttachLog(env);
+        return transformer;
     }
 }

@@ -36,6 +36,23 @@ public static class PretrainedModels
         return TensorFlowJsWeights.Read(manifest);
     }
 
+    /// <summary>Whether <paramref name="folder"/> (null: <see cref="DefaultFolder"/>) holds face-api's face detector and 68-point landmark net, which <c>DetectFaces</c> and <c>AlignFaces</c> need.</summary>
+    public static bool HasDetectionModels(string? folder = null)
+        => File.Exists(Path.Combine(folder ?? DefaultFolder, "tiny_face_detector_model-weights_manifest.json"))
+            && File.Exists(Path.Combine(folder ?? DefaultFolder, "face_landmark_68_model-weights_manifest.json"));
+
+    /// <summary>Reads the face-api model <paramref name="model"/> (a manifest's stem) from a model folder, with a message that names the folder and <paramref name="user"/> when it is missing.</summary>
+    internal static IReadOnlyDictionary<string, TensorFlowJsTensor> ReadFaceApiModel(string? folder, string model, string user)
+    {
+        string root = Path.GetFullPath(folder ?? DefaultFolder);
+        string manifest = Path.Combine(root, model + "-weights_manifest.json");
+        if (!File.Exists(manifest))
+            throw new FileNotFoundException(
+                $"{user} needs face-api's '{model}-weights_manifest.json' and '{model}.bin' in '{root}'. " +
+                "Pass the model folder (or set FACELOSS_MODELS) to a copy of the 'model/' folder of the npm package @vladmandic/face-api 1.7.15.", manifest);
+        return TensorFlowJsWeights.Read(manifest);
+    }
+
     /// <summary>Gives a freshly made pretrained backbone its weights and freezes the stages asked for; other backbones are left as they are.</summary>
     internal static void Initialize(nn.Module<Tensor, Tensor> module, string? modelFolder, int frozenStages, Action<string> log)
     {

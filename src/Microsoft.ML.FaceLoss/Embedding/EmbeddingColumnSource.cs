@@ -37,7 +37,7 @@ internal sealed class EmbeddingColumnSource : IAppendedColumnsSource
         {
             features(ref buffer);
             _parent.CopyPixels(buffer, pixels, input.Position);
-            _parent.Network.Embed(pixels, 1, embedding, _parent.FlipTest);
+            _parent.EmbedRows(pixels, 1, embedding);
             Write(embedding, ref dst);
         };
         return _ => getter;
@@ -48,7 +48,7 @@ internal sealed class EmbeddingColumnSource : IAppendedColumnsSource
         int size = _parent.EmbeddingSize, batchSize = _parent.InferenceBatchSize;
         var embeddings = new float[batchSize * size];
         var batcher = new SideCursorBatcher(input, input.Schema[_featureIndex], cursor, seed, _parent.InputLength, batchSize,
-            (rows, count) => _parent.Network.Embed(rows, count, embeddings, _parent.FlipTest),
+            (rows, count) => _parent.EmbedRows(rows, count, embeddings),
             (in VBuffer<float> source, Span<float> destination, long row) => _parent.CopyPixels(source, destination, row));
         resources.Add(batcher);
         ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> dst) => Write(embeddings.AsSpan(batcher.RowInBatch() * size, size), ref dst);

@@ -169,13 +169,44 @@ public sealed class FaceEmbeddingTransformer : RowMappingTransformer, ILoadableT
         return column.Index;
     }
 
-    /// <summary>Copies one feature vector into a dense buffer, refusing NaN and infinite values.</summary>
+    /// <summary>
+    /// Copies one feature vector into a dense buffer, refusing NaN and infinite values. A missing image
+    /// (ExtractPixels writes an empty sparse vector for it: AlignFaces found no face, for example) is
+    /// copied as NaN values, which <see cref="EmbedRows"/> turns into a NaN embedding.
+    /// </summary>
     internal void CopyPixels(in VBuffer<float> source, Span<float> destination, long row)
     {
         if (source.Length != InputLength)
             throw new InvalidOperationException($"Row {row} of column '{FeatureColumnName}' has {source.Length} values; {InputLength} expected.");
+        if (IsMissingImage(source))
+        {
+            destination.Slice(0, InputLength).Fill(float.NaN);
+            return;
+        }
         source.CopyTo(destination.Slice(0, InputLength));
         CheckFinite(destination.Slice(0, InputLength), row);
+    }
+
+    /// <summary>Whether a feature vector stands for a missing image: sparse with no stored value.</summary>
+    private static bool IsMissingImage(in VBuffer<float> source) => !source.IsDense && source.GetValues().Length == 0;
+
+    /// <summary>
+    /// Embeds <paramref name="count"/> rows copied by <see cref="CopyPixels"/>; a missing image (its
+    /// pixels NaN) gets an embedding of NaN values, ML.NET's missing value, instead of a face's.
+    /// </summary>
+    internal void EmbedRows(float[] rows, int count, Span<float> embeddings)
+    {
+        int length = InputLength, size = EmbeddingSize;
+        List<int>? missing = null;
+        for (int i = 0; i < count; i++)
+        {
+            if (!float.IsNaN(rows[i * length])) continue;
+            (missing ??= new()).Add(i);
+            Array.Clear(rows, i * length, length);
+        }
+        Network.Embed(rows, count, embeddings, FlipTest);
+        if (missing is null) return;
+        foreach (int i in missing) embeddings.Slice(i * size, size).Fill(float.NaN);
     }
 
     private void CheckFinite(ReadOnlySpan<float> pixels, long row)

@@ -33,6 +33,11 @@ public static class TestData
             ? Path.GetFullPath(models)
             : Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "models", "face-api"));
 
+    /// <summary>Whether face-api's face detector and 68-point landmark net are there, with the LFW images the detection tests read.</summary>
+    public static bool DetectionAvailable =>
+        File.Exists(Path.Combine(ModelsRoot, "tiny_face_detector_model-weights_manifest.json"))
+        && File.Exists(Path.Combine(ModelsRoot, "face_landmark_68_model-weights_manifest.json")) && FaceRecognitionModelAvailable && LfwAvailable;
+
     public static bool FaceRecognitionModelAvailable => File.Exists(Path.Combine(ModelsRoot, "face_recognition_model-weights_manifest.json"));
 
     private static string FindRepositoryRoot()
@@ -92,5 +97,14 @@ public sealed class FaceRecognitionModelFactAttribute : FactAttribute
     {
         if (!TestData.FaceRecognitionModelAvailable)
             Skip = $"face-api's face_recognition_model is not in '{TestData.ModelsRoot}'; set FACELOSS_MODELS to a copy of the model/ folder of @vladmandic/face-api 1.7.15.";
+    }
+}
+
+public sealed class FaceDetectionFactAttribute : FactAttribute
+{
+    public FaceDetectionFactAttribute()
+    {
+        if (!TestData.DetectionAvailable)
+            Skip = $"face-api's tiny_face_detector_model, face_landmark_68_model and face_recognition_model in '{TestData.ModelsRoot}' and LFW in '{TestData.LfwRoot}' are needed; set FACELOSS_MODELS and FACELOSS_DATASETS.";
     }
 }

@@ -1,0 +1,79 @@
+using Microsoft.ML.FaceLoss.Backbones;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.FaceLoss.Detection;
+
+/// <summary>
+/// The layers face-api's detector and landmark nets are built of, with TensorFlow's padding rules,
+/// and the copying of their TensorFlow.js weights (filters stored height, width, in, out).
+/// </summary>
+internal static class FaceApiLayers
+{
+    /// <summary>
+    /// Zero padding as TensorFlow's "same" adds it for a 3x3 window with <paramref name="stride"/>:
+    /// one pixel on every side for stride 1; for stride 2 on an even size, one pixel after (right,
+    /// bottom) and none before, which torch's symmetric padding cannot express.
+    /// </summary>
+    public static Tensor PadSame3x3(Tensor x, int stride)
+    {
+        if (stride == 1) return nn.functional.pad(x, new long[] { 1, 1, 1, 1 });
+        long Total(long size) => Math.Max((size + stride - 1) / stride * stride - stride + 3 - size, 0);
+        long w = Total(x.shape[3]), h = Total(x.shape[2]);
+        return nn.functional.pad(x, new long[] { w / 2, w - w / 2, h / 2, h - h / 2 });
+    }
+
+    /// <summary>The tensor <paramref name="name"/> of <paramref name="weights"/>, checked to have <paramref name="shape"/>.</summary>
+    public static TensorFlowJsTensor Take(IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string model, string name, params int[] shape)
+    {
+        if (!weights.TryGetValue(name, out var t))
+            throw new InvalidDataException($"The {model} weights have no tensor '{name}'; they are not face-api's {model}.");
+        if (!t.Shape.SequenceEqual(shape))
+            throw new InvalidDataException($"The {model} tensor '{name}' has shape [{string.Join(", ", t.Shape)}], [{string.Join(", ", shape)}] expected.");
+        return t;
+    }
+
+    /// <summary>Copies a TensorFlow convolution (filters H x W x in x out, bias) into <paramref name="conv"/>.</summary>
+    public static void LoadConv(Conv2d conv, IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string model, string prefix, int kernel, int inputs, int outputs)
+    {
+        var filters = Take(weights, model, $"{prefix}/filters", kernel, kernel, inputs, outputs);
+        conv.weight!.copy_(tensor(filters.Values).view(kernel, kernel, inputs, outputs).permute(3, 2, 0, 1));
+        conv.bias!.copy_(tensor(Take(weights, model, $"{prefix}/bias", outputs).Values));
+    }
+}
+
+/// <summary>
+/// A depthwise separable convolution as TensorFlow's <c>separableConv2d</c> with "same" padding:
+/// a 3x3 depthwise convolution with <c>stride</c>, a 1x1 pointwise one, then the bias.
+/// </summary>
+internal sealed class SeparableConv : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d depthwise;
+    private readonly Conv2d pointwise;
+    private readonly int inputs, outputs, stride;
+
+    public SeparableConv(int inputs, int outputs, int stride) : base(nameof(SeparableConv))
+    {
+        (this.inputs, this.outputs, this.stride) = (inputs, outputs, stride);
+        depthwise = nn.Conv2d(inputs, inputs, 3, stride: stride, groups: inputs, bias: false);
+        pointwise = nn.Conv2d(inputs, outputs, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return pointwise.forward(depthwise.forward(FaceApiLayers.PadSame3x3(input, stride))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Copies <c>prefix/depthwise_filter</c> (3 x 3 x C x 1), <c>pointwise_filter</c> (1 x 1 x C x out) and <c>bias</c>.</summary>
+    public void Load(IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string model, string prefix)
+    {
+        var d = FaceApiLayers.Take(weights, model, $"{prefix}/depthwise_filter", 3, 3, inputs, 1);
+        depthwise.weight!.copy_(tensor(d.Values).view(3, 3, inputs, 1).permute(2, 3, 0, 1));
+        var p = FaceApiLayers.Take(weights, model, $"{prefix}/pointwise_filter", 1, 1, inputs, outputs);
+        pointwise.weight!.copy_(tensor(p.Values).view(inputs, outputs).t().reshape(outputs, inputs, 1, 1));
+        pointwise.bias!.copy_(tensor(FaceApiLayers.Take(weights, model, $"{prefix}/bias", outputs).Values));
+    }
+}
