@@ -136,7 +136,7 @@ public static class FaceVerificationApp
     }
 
     /// <summary>Every same pair of the unseen people (at most 3,000) and as many different pairs, seeded.</summary>
-    private static List<FacePairRow> BuildPairs(List<FaceImageRow> images)
+    internal static List<FacePairRow> BuildPairs(List<FaceImageRow> images)
     {
         var random = new Random(5);
         var same = new List<FacePairRow>();

@@ -24,7 +24,7 @@ internal static class AccuracyBenchmark
 
     /// <summary>One configuration: the data set's defaults, overridden by the command line.</summary>
     public sealed record Config(string Dataset, string Head, FaceBackbone Backbone, int Width, int Size, bool Grey, int Embedding,
-        int Epochs, double LearningRate, double Dropout, int Seed, bool SmallDataHead, string HeadParameters = "");
+        int Epochs, double LearningRate, double Dropout, int Seed, bool SmallDataHead, string HeadParameters = "", bool Align = false, int FrozenStages = 0);
 
     public static Config Defaults(string dataset, Arguments args, bool quick = false)
     {
@@ -42,6 +42,8 @@ internal static class AccuracyBenchmark
             Seed = args.GetInt("seed", c.Seed),
             SmallDataHead = args.Has("spec-head") ? false : args.Has("small-data-head") || c.SmallDataHead,
             HeadParameters = args.Get("head-params", c.HeadParameters),
+            Align = args.Has("align"),
+            FrozenStages = args.GetInt("frozen-stages", c.FrozenStages),
         };
     }
 
@@ -100,6 +102,8 @@ internal static class AccuracyBenchmark
         Add(c.Seed != d.Seed, "seed", c.Seed);
         if (c.SmallDataHead != d.SmallDataHead) text.Append(c.SmallDataHead ? " --small-data-head" : " --spec-head");
         Add(c.HeadParameters.Length > 0, "head-params", c.HeadParameters);
+        if (c.Align) text.Append(" --align");
+        Add(c.FrozenStages != d.FrozenStages, "frozen-stages", c.FrozenStages);
         return text.ToString();
     }
 
@@ -131,7 +135,7 @@ internal static class AccuracyBenchmark
         Backbone = c.Backbone, BackboneWidth = c.Width, EmbeddingSize = c.Embedding, DropoutRate = c.Dropout, Loss = Head(c),
         Epochs = c.Epochs, BatchSize = 64, LearningRate = c.LearningRate, Momentum = 0.9, WeightDecay = 5e-4,
         LearningRateSchedule = LearningRateSchedule.Cosine, WarmupEpochs = Math.Max(0.5, c.Epochs * 0.1), GradientClipNorm = 10,
-        HorizontalFlip = c.Dataset != "omniglot", Seed = c.Seed,
+        HorizontalFlip = c.Dataset != "omniglot", Seed = c.Seed, FrozenStages = c.FrozenStages,
     };
 
     public static JsonObject Run(Config c, string dataRoot, string? savePath)
@@ -140,7 +144,7 @@ internal static class AccuracyBenchmark
         var result = new JsonObject
         {
             ["benchmark"] = "accuracy", ["dataset"] = c.Dataset, ["head"] = c.Head, ["head_settings"] = Head(c).ToString(),
-            ["backbone"] = c.Backbone.ToString(), ["width"] = c.Width, ["image"] = $"{(c.Grey ? 1 : 3)}x{c.Size}x{c.Size}",
+            ["backbone"] = c.Backbone.ToString(), ["width"] = c.Width, ["image"] = $"{(c.Grey ? 1 : 3)}x{c.Size}x{c.Size}{(c.Align ? " aligned" : "")}",
             ["embedding"] = c.Embedding, ["epochs"] = c.Epochs, ["learning_rate"] = c.LearningRate, ["dropout"] = c.Dropout, ["seed"] = c.Seed,
             ["command"] = Command(c),
             ["machine"] = MachineInfo.Describe(),
@@ -271,34 +275,51 @@ internal static class AccuracyBenchmark
     /// <summary>The LFW training images (the people of peopleDevTrain.txt with at least 2 images) and the pipeline that trains on them.</summary>
     public static (IEstimator<ITransformer> Pipeline, IDataView Training) LfwTraining(MLContext ml, Config c, string dataRoot)
     {
-        string images = Path.Combine(dataRoot, "lfw", "images_deepfunneled");
+        string images = LfwImages(c, dataRoot);
         var people = ProtocolReaders.ReadLfwPeople(Path.Combine(dataRoot, "lfw", "peopleDevTrain.txt")).Select(p => p.Name).ToHashSet();
         var training = ml.FaceRecognition().Data.LoadImageFolder(images, new ImageFolderOptions { IdentityFilter = people.Contains, MinimumImagesPerIdentity = 2 });
         return (LfwPreprocessing(ml, c).Append(ml.FaceRecognition().Trainers.Embedding(TrainerOptions(c))), training);
     }
 
-    /// <summary>ImagePath -> Features: the centre 120 x 120 of the 250 x 250 image, resized, pixels in [-1, 1].</summary>
-    public static EstimatorChain<ImagePixelExtractingTransformer> LfwPreprocessing(MLContext ml, Config c)
-        => ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
-            .Append(ml.Transforms.CropImagesToCenter("Image", 120.0 / 250))
-            .Append(ml.Transforms.ResizeImages("Image", c.Size, c.Size))
+    /// <summary>The LFW image folder of <paramref name="c"/>: the deep-funneled images, or their aligned copies (see <see cref="LfwAlignment"/>).</summary>
+    private static string LfwImages(Config c, string dataRoot)
+        => c.Align ? LfwAlignment.Prepare(dataRoot, Template(c)).Root : Path.Combine(dataRoot, "lfw", "images_deepfunneled");
+
+    /// <summary>The alignment template: dlib's chip for the pretrained DlibResNet29, insightface's for the others.</summary>
+    private static AlignmentTemplate Template(Config c) => c.Backbone == FaceBackbone.DlibResNet29 ? AlignmentTemplate.Dlib150 : AlignmentTemplate.Insightface112;
+
+    /// <summary>ImagePath -> Features: the centre 120 x 120 of the 250 x 250 image (or the aligned face), resized, pixels in [-1, 1].</summary>
+    public static IEstimator<ITransformer> LfwPreprocessing(MLContext ml, Config c)
+        => (c.Align
+                ? ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath").Append<ITransformer>(ml.Transforms.ResizeImages("Image", c.Size, c.Size))
+                : ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath").Append<ITransformer>(ml.Transforms.CropImagesToCenter("Image", 120.0 / 250))
+                    .Append<ITransformer>(ml.Transforms.ResizeImages("Image", c.Size, c.Size)))
             .Append(ml.Transforms.ExtractPixels("Features", "Image",
                 colorsToExtract: c.Grey ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f));
 
     private static void Lfw(MLContext ml, Config c, string dataRoot, JsonObject result, string? savePath)
     {
         string lfw = Path.Combine(dataRoot, "lfw");
-        string images = Path.Combine(lfw, "images_deepfunneled");
+        string images = LfwImages(c, dataRoot);
         var (pipeline, training) = LfwTraining(ml, c, dataRoot);
         var (model, seconds, count) = Fit(ml, pipeline, training);
         result["train_images"] = count;
         result["seconds"] = seconds;
         result["epoch_losses"] = Losses(model);
         if (savePath is not null) ml.FaceRecognition().SaveModel(model, training.Schema, savePath);
-        result["protocol"] = "train the people of peopleDevTrain.txt with at least 2 images; verify pairsDevTest.txt (500 + 500, unseen people), 10 stratified folds; centre crop 120 of 250";
+        result["protocol"] = "train the people of peopleDevTrain.txt with at least 2 images; verify pairsDevTest.txt (500 + 500, unseen people), 10 stratified folds; " +
+            (c.Align ? $"aligned: DetectFaces (input 320) and AlignFaces to {Template(c)}, the face nearest the centre; an image without a face: the centre crop 120 of 250" : "centre crop 120 of 250") +
+            (c.Backbone == FaceBackbone.DlibResNet29 ? $"; DlibResNet29 starts from face-api's pretrained weights{(c.FrozenStages > 0 ? $", its first {c.FrozenStages} stage(s) frozen" : "")}" : "");
+        if (c.Align) result["images_without_face"] = LfwAlignment.Prepare(dataRoot, Template(c)).WithoutFace;
         var pairs = ProtocolReaders.ReadPairs(Path.Combine(lfw, "pairsDevTest.txt"), images);
         result["metrics"] = PairFigures(ml, model, pairs);
         result["metrics_flip_test"] = PairFigures(ml, WithFlipTest(model), pairs);
+        if (c.Backbone == FaceBackbone.DlibResNet29)
+        {
+            // The same network before fine-tuning, on the same pairs.
+            var pretrained = LfwPreprocessing(ml, c).Append(ml.FaceRecognition().PretrainedEmbedding()).Fit(training);
+            result["metrics_pretrained"] = PairFigures(ml, pretrained, pairs);
+        }
     }
 
     // ---- evaluate: any saved model on any pairs list ----
@@ -361,26 +382,31 @@ internal static class AccuracyBenchmark
         var ml = new MLContext(seed: 1);
         string lfw = Path.Combine(dataRoot, "lfw"), images = Path.Combine(lfw, "images_deepfunneled");
         var clock = Stopwatch.StartNew();
-        var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
+        var alignment = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.FaceRecognition().Transforms.DetectFaces(new DetectFacesEstimator.Options { ModelFolder = modelFolder, Detector = new FaceDetectorOptions { InputSize = detectorSize } }))
             .Append(ml.FaceRecognition().Transforms.AlignFaces(new AlignFacesEstimator.Options
             {
                 Template = AlignmentTemplate.Dlib150, Selection = FaceSelection.NearestCenter, ModelFolder = modelFolder,
             }))
-            .Append(ml.Transforms.ExtractPixels("Features", "AlignedImage", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
-            .Append(ml.FaceRecognition().PretrainedEmbedding(modelFolder: modelFolder));
+            .Append(ml.Transforms.ExtractPixels("Features", "AlignedImage", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f));
         var unaligned = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
             .Append(ml.Transforms.CropImagesToCenter("Image", 110.0 / 250))
             .Append(ml.Transforms.ResizeImages("Image", DlibResNet29Size, DlibResNet29Size))
             .Append(ml.Transforms.ExtractPixels("Features", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
             .Append(ml.FaceRecognition().PretrainedEmbedding(modelFolder: modelFolder));
         var empty = ml.Data.LoadFromEnumerable(new[] { new FaceImageRow { ImagePath = Path.Combine(images, "Aaron_Eckhart", "Aaron_Eckhart_0001.jpg") } });
-        var model = pipeline.Fit(empty);
+        var aligner = alignment.Fit(empty);
+        var embedder = ml.FaceRecognition().PretrainedEmbedding(modelFolder: modelFolder).Fit(aligner.Transform(empty));
         var fallback = unaligned.Fit(empty);
-        if (saveModel is not null) ml.FaceRecognition().SaveModel(model, empty.Schema, saveModel);
+        if (saveModel is not null) ml.FaceRecognition().SaveModel(aligner.Append(embedder), empty.Schema, saveModel);
         var pairs = ProtocolReaders.ReadPairs(Path.Combine(lfw, "pairs.txt"), images);
-        var (metrics, withoutFace) = AlignedPairFigures(ml, model, fallback, pairs);
-        var (flipped, _) = AlignedPairFigures(ml, WithFlipTest(model), WithFlipTest(fallback), pairs);
+
+        // Detection and alignment once; the plain and the flip-test embeddings from the same aligned pixels.
+        var paths = pairs.Pairs.SelectMany(p => new[] { p.ImagePath1, p.ImagePath2 }).Distinct().ToList();
+        var aligned = aligner.Transform(ml.Data.LoadFromEnumerable(paths.Select(p => new FaceImageRow { ImagePath = p }).ToList()));
+        var features = ml.Data.Cache(ml.Transforms.SelectColumns("ImagePath", "Features").Fit(aligned).Transform(aligned));
+        var (metrics, withoutFace) = AlignedPairFigures(ml, embedder.Transform(features), fallback, pairs);
+        var (flipped, _) = AlignedPairFigures(ml, embedder.WithFlipTest().Transform(features), WithFlipTest(fallback), pairs);
         return new JsonObject
         {
             ["benchmark"] = "accuracy", ["dataset"] = "lfw-pairs", ["head"] = "none", ["head_settings"] = "pretrained, no training", ["backbone"] = "DlibResNet29",
@@ -389,23 +415,31 @@ internal static class AccuracyBenchmark
             ["protocol"] = "dlib's pretrained ResNet-29 (face-api weights), no training; LFW pairs.txt, 6,000 pairs in its 10 folds; aligned: " +
                 $"DetectFaces (tiny face detector, input {detectorSize}) and AlignFaces (68 landmarks -> 5 points -> Umeyama similarity to dlib's 150 x 150 chip, padding 0.25), " +
                 "the face nearest the image centre; images without a face: the unaligned centre crop 110 of 250; cosine similarity",
-            ["images"] = pairs.Pairs.SelectMany(p => new[] { p.ImagePath1, p.ImagePath2 }).Distinct().Count(),
+            ["images"] = paths.Count,
             ["images_without_face"] = withoutFace,
             ["metrics"] = metrics,
             ["metrics_flip_test"] = flipped,
         };
     }
 
-    private static (JsonObject Figures, int WithoutFace) AlignedPairFigures(MLContext ml, ITransformer aligned, ITransformer fallback, FacePairList pairs)
+    /// <summary>Pair figures from embedded rows (ImagePath, Embedding); rows whose embedding is NaN (no face) are embedded by <paramref name="fallback"/>.</summary>
+    private static (JsonObject Figures, int WithoutFace) AlignedPairFigures(MLContext ml, IDataView embedded, ITransformer fallback, FacePairList pairs)
     {
-        var paths = pairs.Pairs.SelectMany(p => new[] { p.ImagePath1, p.ImagePath2 }).Distinct().ToList();
-        var embeddings = EmbedPaths(ml, aligned, paths);
-        var missing = embeddings.Where(e => e.Value.Any(float.IsNaN)).Select(e => e.Key).ToList();
+        var rows = ml.Data.CreateEnumerable<PathEmbeddingRow>(embedded, reuseRowObject: false).ToList();
+        var embeddings = rows.ToDictionary(r => r.ImagePath, r => r.Embedding);
+        var missing = rows.Where(r => r.Embedding.Any(float.IsNaN)).Select(r => r.ImagePath).ToList();
         if (missing.Count > 0)
             foreach (var (path, embedding) in EmbedPaths(ml, fallback, missing)) embeddings[path] = embedding;
         var scores = pairs.Pairs.Select(p => Dot(embeddings[p.ImagePath1], embeddings[p.ImagePath2])).ToList();
         var folds = pairs.HasFolds ? pairs.Pairs.Select(p => p.Fold!.Value).ToList() : null;
         return (Figures(VerificationMetrics.Compute(scores, pairs.Pairs.Select(p => p.IsSame).ToList(), folds)), missing.Count);
+    }
+
+    private sealed class PathEmbeddingRow
+    {
+        public string ImagePath { get; set; } = "";
+
+        public float[] Embedding { get; set; } = Array.Empty<float>();
     }
 
     private const int DlibResNet29Size = 150;

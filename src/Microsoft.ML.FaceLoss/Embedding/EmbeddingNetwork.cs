@@ -176,6 +176,26 @@ internal sealed class EmbeddingNetwork : IDisposable
         return degenerate;
     }
 
+    /// <summary>
+    /// The smallest cosine similarity between the embeddings of <paramref name="count"/> images: 1 when
+    /// the network maps them all to one point (a collapse that unit norms do not reveal).
+    /// </summary>
+    public double SmallestPairwiseCosine(float[] pixels, int count)
+    {
+        int size = Config.EmbeddingSize;
+        var embeddings = new float[count * size];
+        Embed(pixels, count, embeddings);
+        double smallest = 1;
+        for (int i = 0; i < count; i++)
+            for (int j = i + 1; j < count; j++)
+            {
+                double dot = 0;
+                for (int k = 0; k < size; k++) dot += (double)embeddings[i * size + k] * embeddings[j * size + k];
+                smallest = Math.Min(smallest, dot);
+            }
+        return smallest;
+    }
+
     public void Write(BinaryWriter writer)
     {
         lock (_lock)

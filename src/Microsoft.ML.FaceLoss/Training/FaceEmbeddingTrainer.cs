@@ -155,12 +155,18 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
     {
         var batch = source.Epoch(1, 0, CancellationToken.None).First();
         int degenerate = network.CountDegenerateEmbeddings(batch.Pixels, batch.Count);
+        // Different images (several identities) that all get one embedding: the weights collapsed to a constant output.
+        double smallestCosine = degenerate == 0 && batch.Count >= 2 ? network.SmallestPairwiseCosine(batch.Pixels, batch.Count) : 0;
+        int images = batch.Count;
         source.Release(batch);
-        if (degenerate == 0) return;
+        if (degenerate == 0 && smallestCosine < 1 - 1e-6) return;
         network.Dispose();
+        string what = degenerate > 0
+            ? $"embeddings that are not unit vectors (all zeros or not finite) for {degenerate} of {images} training images"
+            : $"one embedding for all of {images} different training images (every pair's cosine similarity above 0.999999)";
         throw new InvalidOperationException(
-            $"Training ended with a network whose embeddings are not unit vectors (all zeros or not finite) for {degenerate} of {batch.Count} training images: " +
-            $"the weights collapsed. Usual cures: a lower LearningRate (it is {_settings.Optimizer.LearningRate:G4}); GradientClipNorm; a warm-up (WarmupEpochs). No model was returned.");
+            $"Training ended with a network that gives {what}: the weights collapsed. Usual cures: a lower LearningRate (it is {_settings.Optimizer.LearningRate:G4}); " +
+            "GradientClipNorm (a network without batch norm, such as the pretrained DlibResNet29, needs it: 1 works); a warm-up (WarmupEpochs). No model was returned.");
     }
 
     private (BatchSource Source, TrainingData? Validation, int ClassCount, long Images) PrepareData(IDataView input,

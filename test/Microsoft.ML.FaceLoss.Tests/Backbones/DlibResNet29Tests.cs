@@ -133,6 +133,28 @@ public sealed class DlibResNet29Tests
     }
 
     [FaceRecognitionModelFact]
+    public void FineTuningWithoutGradientClippingThatCollapsesTheNetworkIsRefused()
+    {
+        // Without batch norm, dlib's network explodes under unclipped gradients: every image ends at one
+        // embedding of unit length, which only a check of the embeddings' spread reveals.
+        var ml = new MLContext(seed: 1);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, Size, Size);
+        var rows = Enumerable.Range(0, 4).SelectMany(id => Enumerable.Range(0, 4).Select(i => new Row { Features = Face(20 + id, i), Identity = $"person{id}" })).ToList();
+        var raw = ml.Data.LoadFromEnumerable(rows, schema);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label", nameof(Row.Identity)).Fit(raw).Transform(raw);
+
+        var error = Assert.Throws<InvalidOperationException>(() => ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
+        {
+            Backbone = FaceBackbone.DlibResNet29, PretrainedModelFolder = TestData.ModelsRoot, FrozenStages = 3, EmbeddingSize = 128,
+            Loss = new CosFaceLoss.Options { Scale = 16, Margin = 0.2 }, Epochs = 2, BatchSize = 8, LearningRate = 0.05, HorizontalFlip = false, Seed = 2,
+        }).Fit(data));
+
+        Assert.Contains("one embedding for all", error.Message);
+        Assert.Contains("GradientClipNorm", error.Message);
+    }
+
+    [FaceRecognitionModelFact]
     public void FineTuningKeepsFrozenStagesAndTheModelSurvivesSaveAndLoad()
     {
         var ml = new MLContext(seed: 1);
@@ -146,6 +168,7 @@ public sealed class DlibResNet29Tests
         {
             Backbone = FaceBackbone.DlibResNet29, PretrainedModelFolder = TestData.ModelsRoot, FrozenStages = 2, EmbeddingSize = 128,
             Loss = new ArcFaceLoss.Options { Scale = 16, Margin = 0.2 }, Epochs = 1, BatchSize = 4, LearningRate = 0.01, HorizontalFlip = false, Seed = 2,
+            GradientClipNorm = 1,
         }).Fit(data);
 
         using var pretrained = Pretrained();
