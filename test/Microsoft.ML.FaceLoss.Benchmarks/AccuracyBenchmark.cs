@@ -134,7 +134,9 @@ internal static class AccuracyBenchmark
     {
         Backbone = c.Backbone, BackboneWidth = c.Width, EmbeddingSize = c.Embedding, DropoutRate = c.Dropout, Loss = Head(c),
         Epochs = c.Epochs, BatchSize = 64, LearningRate = c.LearningRate, Momentum = 0.9, WeightDecay = 5e-4,
-        LearningRateSchedule = LearningRateSchedule.Cosine, WarmupEpochs = Math.Max(0.5, c.Epochs * 0.1), GradientClipNorm = 10,
+        LearningRateSchedule = LearningRateSchedule.Cosine, WarmupEpochs = Math.Max(0.5, c.Epochs * 0.1),
+        // dlib's pretrained network has no batch norm: it collapses unless its gradients are clipped hard.
+        GradientClipNorm = c.Backbone == FaceBackbone.DlibResNet29 ? 1 : 10,
         HorizontalFlip = c.Dataset != "omniglot", Seed = c.Seed, FrozenStages = c.FrozenStages,
     };
 

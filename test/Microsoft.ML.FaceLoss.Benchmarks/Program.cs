@@ -12,7 +12,10 @@ usage:
            each figure beside its reference (same process, alternating rounds), with the ratio and its target
   accuracy --dataset orl|omniglot|lfw [--head CosFace] [--backbone ..] [--width N] [--size N] [--embedding N] [--epochs N]
            [--lr X] [--dropout X] [--seed N] [--spec-head | --small-data-head] [--head-params "margin=0.1,scale=32"]
-           [--save model.zip] [--data-root ../shared/datasets]
+           [--align] [--frozen-stages N] [--save model.zip] [--data-root ../shared/datasets]
+           --align (lfw): faces aligned by DetectFaces + AlignFaces (insightface 112, or dlib 150 for DlibResNet29),
+           cached in FACELOSS_ALIGNED_CACHE or the temp folder; --backbone DlibResNet29 --size 150 --embedding 128
+           fine-tunes dlib's pretrained network (--frozen-stages 0-4) and also reports it before fine-tuning
   accuracy --all [--quick | --all-heads] [--list] [--data-root ..]
            every head on orl and omniglot; on lfw every head at the comparison budget (--width 32 --epochs 10
            --small-data-head) and Softmax, CosFace and ArcFace at the full budget (--all-heads: every head);
