@@ -350,11 +350,7 @@ internal static class AccuracyBenchmark
         var ml = new MLContext(seed: 1);
         string lfw = Path.Combine(dataRoot, "lfw"), images = Path.Combine(lfw, "images_deepfunneled");
         var clock = Stopwatch.StartNew();
-        var pipeline = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
-            .Append(ml.Transforms.CropImagesToCenter("Image", 110.0 / 250))
-            .Append(ml.Transforms.ResizeImages("Image", DlibResNet29Size, DlibResNet29Size))
-            .Append(ml.Transforms.ExtractPixels("Features", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
-            .Append(ml.FaceRecognition().PretrainedEmbedding(modelFolder: modelFolder));
+        var pipeline = UnalignedPretrained(ml, modelFolder);
         var empty = ml.Data.LoadFromEnumerable(new[] { new FaceImageRow { ImagePath = Path.Combine(images, "Aaron_Eckhart", "Aaron_Eckhart_0001.jpg") } });
         var model = pipeline.Fit(empty);
         if (saveModel is not null) ml.FaceRecognition().SaveModel(model, empty.Schema, saveModel);
@@ -391,11 +387,7 @@ internal static class AccuracyBenchmark
                 Template = AlignmentTemplate.Dlib150, Selection = FaceSelection.NearestCenter, ModelFolder = modelFolder,
             }))
             .Append(ml.Transforms.ExtractPixels("Features", "AlignedImage", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f));
-        var unaligned = ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
-            .Append(ml.Transforms.CropImagesToCenter("Image", 110.0 / 250))
-            .Append(ml.Transforms.ResizeImages("Image", DlibResNet29Size, DlibResNet29Size))
-            .Append(ml.Transforms.ExtractPixels("Features", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
-            .Append(ml.FaceRecognition().PretrainedEmbedding(modelFolder: modelFolder));
+        var unaligned = UnalignedPretrained(ml, modelFolder);
         var empty = ml.Data.LoadFromEnumerable(new[] { new FaceImageRow { ImagePath = Path.Combine(images, "Aaron_Eckhart", "Aaron_Eckhart_0001.jpg") } });
         var aligner = alignment.Fit(empty);
         var embedder = ml.FaceRecognition().PretrainedEmbedding(modelFolder: modelFolder).Fit(aligner.Transform(empty));
@@ -445,6 +437,14 @@ internal static class AccuracyBenchmark
     }
 
     private const int DlibResNet29Size = 150;
+
+    /// <summary>ImagePath -> the centre 110 of 250, resized to 150 -> dlib's pretrained network as it is.</summary>
+    private static IEstimator<ITransformer> UnalignedPretrained(MLContext ml, string? modelFolder)
+        => ml.Transforms.LoadImagesWithNetpbm("Image", null, "ImagePath")
+            .Append(ml.Transforms.CropImagesToCenter("Image", 110.0 / 250))
+            .Append(ml.Transforms.ResizeImages("Image", DlibResNet29Size, DlibResNet29Size))
+            .Append(ml.Transforms.ExtractPixels("Features", "Image", colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Rgb, scaleImage: 1 / 127.5f, offsetImage: 127.5f))
+            .Append(ml.FaceRecognition().PretrainedEmbedding(modelFolder: modelFolder));
 
     private static ITransformer WithFlipTest(ITransformer model)
     {

@@ -86,15 +86,12 @@ public sealed class AlignFacesTransformer : RowMappingTransformer, ILoadableTran
 
     internal static (int Image, int Boxes) CheckColumns(string imageColumn, string boxesColumn, DataViewSchema schema)
     {
-        var image = schema.GetColumnOrNull(imageColumn)
-            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The input has no image column '{imageColumn}' (LoadImages or LoadImagesWithNetpbm makes one).");
-        if (image.Type is not ImageDataViewType)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for image column '{imageColumn}': expected an image, got {image.Type}.");
+        int image = ImageColumns.Find(schema, imageColumn);
         var boxes = schema.GetColumnOrNull(boxesColumn)
             ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The input has no boxes column '{boxesColumn}'; put DetectFaces before AlignFaces.");
         if (boxes.Type is not VectorDataViewType { ItemType: NumberDataViewType n } || n != NumberDataViewType.Single)
             throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for boxes column '{boxesColumn}': expected Vector<Single> (4 values a face, as DetectFaces writes), got {boxes.Type}.");
-        return (image.Index, boxes.Index);
+        return (image, boxes.Index);
     }
 
     internal static SchemaShape OutputShape(AlignFacesEstimator.Options options, SchemaShape inputSchema)
@@ -151,12 +148,9 @@ public sealed class AlignFacesTransformer : RowMappingTransformer, ILoadableTran
     }
 
     private void LogCounts(long rows, long withoutFace)
-    {
-        if (_host is null || rows == 0) return;
-        using var channel = _host.Start("AlignFaces");
-        if (withoutFace > 0) channel.Warning(MessageSensitivity.None, $"AlignFaces found no face to align in {withoutFace} of {rows} rows: their '{FaceFoundColumnName}' is false and '{OutputColumnName}' is missing.");
-        else channel.Info(MessageSensitivity.None, $"AlignFaces aligned a face in all {rows} rows to {Template}.");
-    }
+        => FaceCountPerPass.Log(_host, "AlignFaces", rows, withoutFace,
+            $"AlignFaces found no face to align in {withoutFace} of {rows} rows: their '{FaceFoundColumnName}' is false and '{OutputColumnName}' is missing.",
+            $"AlignFaces aligned a face in all {rows} rows to {Template}.");
 
     private sealed class Source : IAppendedColumnsSource
     {
@@ -184,14 +178,14 @@ public sealed class AlignFacesTransformer : RowMappingTransformer, ILoadableTran
 
         public Func<int, Delegate> MakeCursorGetters(IDataView input, AppendedColumnsCursor cursor, int? seed, ICollection<IDisposable> resources)
         {
-            var counter = new PassCounter(_parent);
+            var counter = new FaceCountPerPass(_parent.LogCounts);
             resources.Add(counter);
             return MakeGetters(cursor.Input, counter);
         }
 
         public Func<int, Delegate> MakeRowGetters(DataViewRow input) => MakeGetters(input, null);
 
-        private Func<int, Delegate> MakeGetters(DataViewRow input, PassCounter? counter)
+        private Func<int, Delegate> MakeGetters(DataViewRow input, FaceCountPerPass? counter)
         {
             var getImage = input.GetGetter<MLImage>(input.Schema[_image]);
             var getBoxes = input.GetGetter<VBuffer<float>>(input.Schema[_boxes]);
@@ -235,20 +229,6 @@ public sealed class AlignFacesTransformer : RowMappingTransformer, ILoadableTran
             };
             return index => index switch { 0 => getAligned, 1 => getFound, _ => getPoints };
         }
-    }
-
-    /// <summary>Counts one cursor's rows and logs the count when the cursor is disposed.</summary>
-    private sealed class PassCounter(AlignFacesTransformer parent) : IDisposable
-    {
-        private long _rows, _withoutFace;
-
-        public void Count(bool withoutFace)
-        {
-            _rows++;
-            if (withoutFace) _withoutFace++;
-        }
-
-        public void Dispose() => parent.LogCounts(_rows, _withoutFace);
     }
 
     /// <summary>Releases the landmark net's native memory.</summary>

@@ -54,14 +54,7 @@ public sealed class DetectFacesTransformer : RowMappingTransformer, ILoadableTra
 
     private void AttachLog(IHostEnvironment environment) => _host = environment.Register(nameof(DetectFacesTransformer));
 
-    private int CheckInput(DataViewSchema schema)
-    {
-        var column = schema.GetColumnOrNull(InputColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The input has no image column '{InputColumnName}' (LoadImages or LoadImagesWithNetpbm makes one).");
-        if (column.Type is not ImageDataViewType)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for image column '{InputColumnName}': expected an image, got {column.Type}.");
-        return column.Index;
-    }
+    private int CheckInput(DataViewSchema schema) => ImageColumns.Find(schema, InputColumnName);
 
     internal override SchemaShape GetOutputSchemaShape(SchemaShape inputSchema) => OutputShape(InputColumnName, BoxesColumnName, ScoresColumnName, inputSchema);
 
@@ -88,12 +81,9 @@ public sealed class DetectFacesTransformer : RowMappingTransformer, ILoadableTra
     }
 
     private void LogCounts(long images, long withoutFace)
-    {
-        if (_host is null || images == 0) return;
-        using var channel = _host.Start("DetectFaces");
-        if (withoutFace > 0) channel.Warning(MessageSensitivity.None, $"DetectFaces found no face in {withoutFace} of {images} images (their '{BoxesColumnName}' is empty).");
-        else channel.Info(MessageSensitivity.None, $"DetectFaces found a face in all {images} images.");
-    }
+        => FaceCountPerPass.Log(_host, "DetectFaces", images, withoutFace,
+            $"DetectFaces found no face in {withoutFace} of {images} images (their '{BoxesColumnName}' is empty).",
+            $"DetectFaces found a face in all {images} images.");
 
     private sealed class Source : IAppendedColumnsSource
     {
@@ -116,14 +106,14 @@ public sealed class DetectFacesTransformer : RowMappingTransformer, ILoadableTra
 
         public Func<int, Delegate> MakeCursorGetters(IDataView input, AppendedColumnsCursor cursor, int? seed, ICollection<IDisposable> resources)
         {
-            var counter = new PassCounter(_parent);
+            var counter = new FaceCountPerPass(_parent.LogCounts);
             resources.Add(counter);
             return MakeGetters(cursor.Input, counter);
         }
 
         public Func<int, Delegate> MakeRowGetters(DataViewRow input) => MakeGetters(input, null);
 
-        private Func<int, Delegate> MakeGetters(DataViewRow input, PassCounter? counter)
+        private Func<int, Delegate> MakeGetters(DataViewRow input, FaceCountPerPass? counter)
         {
             var getImage = input.GetGetter<MLImage>(input.Schema[_input]);
             MLImage image = null!;
@@ -159,20 +149,6 @@ public sealed class DetectFacesTransformer : RowMappingTransformer, ILoadableTra
             };
             return index => index == 0 ? getBoxes : getScores;
         }
-    }
-
-    /// <summary>Counts one cursor's images and logs the count when the cursor is disposed.</summary>
-    private sealed class PassCounter(DetectFacesTransformer parent) : IDisposable
-    {
-        private long _images, _withoutFace;
-
-        public void Count(bool withoutFace)
-        {
-            _images++;
-            if (withoutFace) _withoutFace++;
-        }
-
-        public void Dispose() => parent.LogCounts(_images, _withoutFace);
     }
 
     /// <summary>Releases the detector's native memory.</summary>
