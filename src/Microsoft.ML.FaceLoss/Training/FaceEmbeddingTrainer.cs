@@ -113,7 +113,7 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
         WarnIfNotCentred(source, channel);
         using var threads = TorchRuntime.UseThreads(control.Threads);
         var (network, history) = new TrainingRun(_settings, config, classCount, seed, device, Log).Run(source, validator);
-        RefuseCollapsed(network, source);
+        RefuseCollapsed(network, source, pretrained: config.Backbone == FaceBackbone.DlibResNet29);
         return new FaceEmbeddingTransformer(_settings.Columns.Feature, _settings.Columns.Output, network, _settings.Head.Loss,
             _settings.Inference.BatchSize, _settings.Inference.FlipTest)
         {
@@ -151,12 +151,14 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
     /// A run can end with finite losses and a network that maps every image to zero (SGD at learning
     /// rate 1e4 does): such a model would give no usable embedding, so Fit refuses to return it.
     /// </summary>
-    private void RefuseCollapsed(EmbeddingNetwork network, BatchSource source)
+    private void RefuseCollapsed(EmbeddingNetwork network, BatchSource source, bool pretrained)
     {
         var batch = source.Epoch(1, 0, CancellationToken.None).First();
         int degenerate = network.CountDegenerateEmbeddings(batch.Pixels, batch.Count);
-        // Different images (several identities) that all get one embedding: the weights collapsed to a constant output.
-        double smallestCosine = degenerate == 0 && batch.Count >= 2 ? network.SmallestPairwiseCosine(batch.Pixels, batch.Count) : 0;
+        // A pretrained network starts with embeddings of different images far apart (dlib's: cosines near
+        // 0.95); if they all end at one point, fine-tuning destroyed it. (Not checked for networks trained
+        // from scratch: a random LeNet++ already maps every image into one narrow cone.)
+        double smallestCosine = pretrained && degenerate == 0 && batch.Count >= 2 ? network.SmallestPairwiseCosine(batch.Pixels, batch.Count) : 0;
         int images = batch.Count;
         source.Release(batch);
         if (degenerate == 0 && smallestCosine < 1 - 1e-6) return;
