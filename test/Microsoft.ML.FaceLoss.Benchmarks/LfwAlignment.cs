@@ -18,7 +18,7 @@ internal static class LfwAlignment
         => Path.Combine(Environment.GetEnvironmentVariable("FACELOSS_ALIGNED_CACHE") is { Length: > 0 } cache ? cache : Path.Combine(Path.GetTempPath(), "faceloss-lfw-aligned"), template.Name);
 
     /// <summary>
-    /// Aligns the images of peopleDevTrain.txt's people and of pairsDevTest.txt into the cache (once;
+    /// Aligns the images of peopleDevTrain.txt's people with at least two images and of pairsDevTest.txt into the cache (once;
     /// later calls reuse it). Returns the cache's root and how many images had no face.
     /// </summary>
     public static (string Root, int WithoutFace, int Images) Prepare(string dataRoot, AlignmentTemplate template)
@@ -31,7 +31,8 @@ internal static class LfwAlignment
         }
         string lfw = Path.Combine(dataRoot, "lfw"), images = Path.Combine(lfw, "images_deepfunneled");
         var people = ProtocolReaders.ReadLfwPeople(Path.Combine(lfw, "peopleDevTrain.txt")).Select(p => p.Name).ToHashSet();
-        var paths = Directory.GetDirectories(images).Where(d => people.Contains(Path.GetFileName(d))).SelectMany(Directory.GetFiles)
+        // DevTrain's people with at least two images (the training set), and DevTest's pairs.
+        var paths = Directory.GetDirectories(images).Where(d => people.Contains(Path.GetFileName(d))).Select(Directory.GetFiles).Where(f => f.Length >= 2).SelectMany(f => f)
             .Concat(ProtocolReaders.ReadPairs(Path.Combine(lfw, "pairsDevTest.txt"), images).Pairs.SelectMany(p => new[] { p.ImagePath1, p.ImagePath2 }))
             .Distinct().OrderBy(p => p, StringComparer.Ordinal).ToList();
 

@@ -122,14 +122,8 @@ internal sealed class DlibResNet29 : nn.Module<Tensor, Tensor>
         fc.weight!.copy_(tensor(matrix.Values).view(256, DescriptorSize).t());
     }
 
-    internal static TensorFlowJsTensor Take(IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string name, params int[] shape)
-    {
-        if (!weights.TryGetValue(name, out var t))
-            throw new InvalidDataException($"The face recognition weights have no tensor '{name}'; they are not face-api's face_recognition_model.");
-        if (!t.Shape.SequenceEqual(shape))
-            throw new InvalidDataException($"The tensor '{name}' has shape [{string.Join(", ", t.Shape)}], DlibResNet29 needs [{string.Join(", ", shape)}].");
-        return t;
-    }
+    private static TensorFlowJsTensor Take(IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string name, params int[] shape)
+        => TensorFlowJsWeights.Take(weights, "face_recognition_model", name, shape);
 
     /// <summary>A convolution with bias, then a per-channel affine scale, then optionally ReLU.</summary>
     private sealed class ScaledConv : nn.Module<Tensor, Tensor>

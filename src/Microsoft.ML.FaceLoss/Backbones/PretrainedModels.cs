@@ -26,15 +26,7 @@ public static class PretrainedModels
 
     /// <summary>Reads dlib's face recognition weights from a face-api model folder, with a message that names the folder when they are missing.</summary>
     internal static IReadOnlyDictionary<string, TensorFlowJsTensor> ReadFaceRecognitionWeights(string? folder)
-    {
-        string root = Path.GetFullPath(folder ?? DefaultFolder);
-        string manifest = Path.Combine(root, FaceRecognitionManifest);
-        if (!File.Exists(manifest))
-            throw new FileNotFoundException(
-                $"The DlibResNet29 backbone needs face-api's '{FaceRecognitionManifest}' and 'face_recognition_model.bin' in '{root}'. " +
-                "Set FaceEmbeddingTrainer.Options.PretrainedModelFolder (or FACELOSS_MODELS) to a copy of the 'model/' folder of the npm package @vladmandic/face-api 1.7.15.", manifest);
-        return TensorFlowJsWeights.Read(manifest);
-    }
+        => ReadFaceApiModel(folder, "face_recognition_model", "The DlibResNet29 backbone (FaceEmbeddingTrainer.Options.PretrainedModelFolder)");
 
     /// <summary>Whether <paramref name="folder"/> (null: <see cref="DefaultFolder"/>) holds face-api's face detector and 68-point landmark net, which <c>DetectFaces</c> and <c>AlignFaces</c> need.</summary>
     public static bool HasDetectionModels(string? folder = null)

@@ -86,6 +86,19 @@ internal static class TensorFlowJsWeights
         return tensors;
     }
 
+    /// <summary>
+    /// The tensor <paramref name="name"/> of face-api's model <paramref name="model"/>, checked to have
+    /// <paramref name="shape"/>; the message names the model and the tensor.
+    /// </summary>
+    public static TensorFlowJsTensor Take(IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string model, string name, params int[] shape)
+    {
+        if (!weights.TryGetValue(name, out var t))
+            throw new InvalidDataException($"The {model} weights have no tensor '{name}'; they are not face-api's {model}.");
+        if (!t.Shape.SequenceEqual(shape))
+            throw new InvalidDataException($"The {model} tensor '{name}' has shape [{string.Join(", ", t.Shape)}], [{string.Join(", ", shape)}] expected.");
+        return t;
+    }
+
     private static void Need(byte[] data, int offset, int length, string name, string manifestPath)
     {
         if (offset + length > data.Length)

@@ -200,7 +200,7 @@ public sealed class AlignFacesTransformer : RowMappingTransformer, ILoadableTran
                 getImage(ref image);
                 getBoxes(ref boxes);
                 aligned?.Dispose();
-                (aligned, points) = _parent.Align(image, boxes.DenseValues().ToArray());
+                (aligned, points) = _parent.Align(image, boxes.IsDense ? boxes.GetValues() : boxes.DenseValues().ToArray());
                 position = input.Position;
                 counter?.Count(aligned is null);
             }

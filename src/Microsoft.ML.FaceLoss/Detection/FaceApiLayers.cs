@@ -24,21 +24,11 @@ internal static class FaceApiLayers
         return nn.functional.pad(x, new long[] { w / 2, w - w / 2, h / 2, h - h / 2 });
     }
 
-    /// <summary>The tensor <paramref name="name"/> of <paramref name="weights"/>, checked to have <paramref name="shape"/>.</summary>
-    public static TensorFlowJsTensor Take(IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string model, string name, params int[] shape)
-    {
-        if (!weights.TryGetValue(name, out var t))
-            throw new InvalidDataException($"The {model} weights have no tensor '{name}'; they are not face-api's {model}.");
-        if (!t.Shape.SequenceEqual(shape))
-            throw new InvalidDataException($"The {model} tensor '{name}' has shape [{string.Join(", ", t.Shape)}], [{string.Join(", ", shape)}] expected.");
-        return t;
-    }
-
     /// <summary>Copies a TensorFlow convolution (filters H x W x in x out, bias) into <paramref name="conv"/>.</summary>
     public static void LoadConv(Conv2d conv, IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string model, string prefix, int kernel, int inputs, int outputs)
     {
-        var filters = Take(weights, model, $"{prefix}/filters", kernel, kernel, inputs, outputs);
+        var filters = TensorFlowJsWeights.Take(weights, model, $"{prefix}/filters", kernel, kernel, inputs, outputs);
         conv.weight!.copy_(tensor(filters.Values).view(kernel, kernel, inputs, outputs).permute(3, 2, 0, 1));
-        conv.bias!.copy_(tensor(Take(weights, model, $"{prefix}/bias", outputs).Values));
+        conv.bias!.copy_(tensor(TensorFlowJsWeights.Take(weights, model, $"{prefix}/bias", outputs).Values));
     }
 }

@@ -53,9 +53,9 @@ internal sealed class FaceLandmarkNetwork : nn.Module<Tensor, Tensor>
         dense1.Load(weights, "dense1");
         dense2.Load(weights, "dense2");
         dense3.Load(weights, "dense3");
-        var w = FaceApiLayers.Take(weights, ModelName, "fc/weights", 256, 136);
+        var w = TensorFlowJsWeights.Take(weights, ModelName, "fc/weights", 256, 136);
         fc.weight!.copy_(tensor(w.Values).view(256, 136).t());
-        fc.bias!.copy_(tensor(FaceApiLayers.Take(weights, ModelName, "fc/bias", 136).Values));
+        fc.bias!.copy_(tensor(TensorFlowJsWeights.Take(weights, ModelName, "fc/bias", 136).Values));
     }
 
     /// <summary>

@@ -69,7 +69,7 @@ public sealed class FaceLandmarker : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var crop = ImageTensors.Rgb(image).narrow(1, top, bottom - top).narrow(2, left, right - left);
+            var crop = ImageTensors.Rgb(image, left, top, right - left, bottom - top);
             var (input, pl, pt, side) = ImageTensors.ToSquare(crop, FaceLandmarkNetwork.InputSize, centred: true);
             output = _network.forward(input).contiguous().data<float>().ToArray();
             (padLeft, padTop, square) = (pl, pt, side);

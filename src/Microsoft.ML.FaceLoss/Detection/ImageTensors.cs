@@ -7,22 +7,27 @@ namespace Microsoft.ML.FaceLoss.Detection;
 internal static class ImageTensors
 {
     /// <summary>The image as a 3 x H x W float tensor, RGB, values 0..255 (alpha dropped).</summary>
-    public static Tensor Rgb(MLImage image)
+    public static Tensor Rgb(MLImage image) => Rgb(image, 0, 0, image?.Width ?? 0, image?.Height ?? 0);
+
+    /// <summary>The region (<paramref name="left"/>, <paramref name="top"/>, <paramref name="width"/> x <paramref name="height"/>) of the image as a 3 x height x width float tensor, RGB, 0..255.</summary>
+    public static Tensor Rgb(MLImage image, int left, int top, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (image.BitsPerPixel != 32 || image.PixelFormat is not (MLPixelFormat.Bgra32 or MLPixelFormat.Rgba32))
             throw new ArgumentException($"Face detection reads 32-bit BGRA or RGBA images; this one is {image.PixelFormat} with {image.BitsPerPixel} bits a pixel.", nameof(image));
-        int width = image.Width, height = image.Height, plane = width * height;
+        int plane = width * height;
         var pixels = image.Pixels;
         var rgb = new float[3 * plane];
         bool bgra = image.PixelFormat == MLPixelFormat.Bgra32;
-        for (int i = 0; i < plane; i++)
-        {
-            byte c0 = pixels[4 * i], c1 = pixels[4 * i + 1], c2 = pixels[4 * i + 2];
-            rgb[i] = bgra ? c2 : c0;
-            rgb[plane + i] = c1;
-            rgb[2 * plane + i] = bgra ? c0 : c2;
-        }
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                int s = 4 * ((top + y) * image.Width + left + x), i = y * width + x;
+                byte c0 = pixels[s], c1 = pixels[s + 1], c2 = pixels[s + 2];
+                rgb[i] = bgra ? c2 : c0;
+                rgb[plane + i] = c1;
+                rgb[2 * plane + i] = bgra ? c0 : c2;
+            }
         return tensor(rgb).view(3, height, width);
     }
 

@@ -32,10 +32,10 @@ internal sealed class SeparableConv : nn.Module<Tensor, Tensor>
     /// <summary>Copies <c>prefix/depthwise_filter</c> (3 x 3 x C x 1), <c>pointwise_filter</c> (1 x 1 x C x out) and <c>bias</c>.</summary>
     public void Load(IReadOnlyDictionary<string, TensorFlowJsTensor> weights, string model, string prefix)
     {
-        var d = FaceApiLayers.Take(weights, model, $"{prefix}/depthwise_filter", 3, 3, inputs, 1);
+        var d = TensorFlowJsWeights.Take(weights, model, $"{prefix}/depthwise_filter", 3, 3, inputs, 1);
         depthwise.weight!.copy_(tensor(d.Values).view(3, 3, inputs, 1).permute(2, 3, 0, 1));
-        var p = FaceApiLayers.Take(weights, model, $"{prefix}/pointwise_filter", 1, 1, inputs, outputs);
+        var p = TensorFlowJsWeights.Take(weights, model, $"{prefix}/pointwise_filter", 1, 1, inputs, outputs);
         pointwise.weight!.copy_(tensor(p.Values).view(inputs, outputs).t().reshape(outputs, inputs, 1, 1));
-        pointwise.bias!.copy_(tensor(FaceApiLayers.Take(weights, model, $"{prefix}/bias", outputs).Values));
+        pointwise.bias!.copy_(tensor(TensorFlowJsWeights.Take(weights, model, $"{prefix}/bias", outputs).Values));
     }
 }
