@@ -9,7 +9,8 @@ namespace Microsoft.ML.FaceLoss.Tests;
 /// line of embedding values per image; <c>gc-stress &lt;seconds&gt;</c> runs rounds of
 /// <see cref="Testing.GcStress.QuickPlan"/> under forced garbage collection for at least that long and
 /// prints its report as JSON on the last line; <c>partial-fc-step &lt;identities&gt; &lt;D&gt; &lt;rate&gt;</c> trains
-/// one step of Partial FC ArcFace and prints its memory as JSON.
+/// one step of Partial FC ArcFace and prints its memory as JSON; <c>mpi-data-parallel</c> and
+/// <c>mpi-sharded-heads</c> are what each rank of the distributed tests' <c>mpirun</c> jobs runs.
 /// </summary>
 public static class Program
 {
@@ -27,6 +28,17 @@ public static class Program
         if (args is ["partial-fc-step", var identities, var embedding, var sampleRate])
         {
             Console.WriteLine(Scale.PartialFcStep.Run(int.Parse(identities, CultureInfo.InvariantCulture), int.Parse(embedding, CultureInfo.InvariantCulture), Scale.PartialFcStep.Parse(sampleRate)));
+            return 0;
+        }
+        if (args is ["mpi-data-parallel", var folder, var shard, var epochs, .. var rest])
+        {
+            Distributed.MpiWorker.DataParallel(folder, bool.Parse(shard), int.Parse(epochs, CultureInfo.InvariantCulture),
+                rest.FirstOrDefault(a => a is not ("validate" or "mismatch")), validate: rest.Contains("validate"), mismatch: rest.Contains("mismatch"));
+            return 0;
+        }
+        if (args is ["mpi-sharded-heads", var output])
+        {
+            Distributed.MpiWorker.ShardedHeads(output);
             return 0;
         }
         if (args.Length < 3 || args[0] != "embed")

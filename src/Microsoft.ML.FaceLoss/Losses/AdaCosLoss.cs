@@ -16,6 +16,10 @@ public sealed class AdaCosLoss : ClassifierHead<AdaCosLoss.Options>
     [FaceLossHead("AdaCos", Order = 14)]
     public sealed class Options : ClassifierOptions
     {
+        /// <inheritdoc />
+        public override string? ShardingLimitation =>
+            "its scale comes from statistics of the whole batch over all classes (the median target angle, the sum over the non-target classes), which no rank holds alone";
+
         /// <summary>
         /// The largest scale the adaptive update may set. Default: 64, the largest scale the other
         /// normalized heads use; the paper's update has no bound (<see cref="double.PositiveInfinity"/>

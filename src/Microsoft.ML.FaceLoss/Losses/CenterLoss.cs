@@ -14,6 +14,9 @@ public sealed class CenterLoss : ClassifierHead<CenterLoss.Options>
     [FaceLossHead("CenterLoss", Order = 3)]
     public sealed class Options : ClassifierOptions
     {
+        /// <inheritdoc />
+        public override string? ShardingLimitation => "its centres are per-class state with an update rule of their own, and its centre term lies beside the cross-entropy";
+
         /// <summary>lambda, the weight of the centre term, at or above 0. Default: 0.003.</summary>
         [LossParameter("lambda")]
         public double Lambda { get; set => field = NonNegative(value, nameof(Lambda)); } = 0.003;

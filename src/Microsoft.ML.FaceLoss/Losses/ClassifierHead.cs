@@ -54,6 +54,13 @@ public abstract class ClassifierHead : FaceLossHead
         return loss.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The logits of one shard of the classes (see <c>Distributed.ShardedClassifier</c>): <paramref name="weightRows"/>
+    /// holds the shard's rows and, last, the rows of a placeholder class that takes the labels of other shards.
+    /// </summary>
+    internal Tensor ShardLogits(Tensor embeddings, Tensor labels, Tensor weightRows)
+        => Logits(new ClassifierBatch(embeddings, labels, weightRows, RowsPerClass));
+
     /// <summary>The N x C' logits of the batch, whose softmax cross-entropy with the labels is the loss.</summary>
     protected abstract Tensor Logits(ClassifierBatch batch);
 

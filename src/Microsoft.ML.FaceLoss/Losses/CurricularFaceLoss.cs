@@ -11,7 +11,12 @@ public sealed class CurricularFaceLoss : ClassifierHead<CurricularFaceLoss.Optio
 {
     /// <summary>The options of <see cref="CurricularFaceLoss"/>: s = 64, m = 0.5 by default.</summary>
     [FaceLossHead("CurricularFace", Order = 11)]
-    public sealed class Options() : AngularMarginOptions(64, 0.5);
+    public sealed class Options() : AngularMarginOptions(64, 0.5)
+    {
+        /// <inheritdoc />
+        public override string? ShardingLimitation =>
+            "each row's target cosine re-weights the hard negatives of every class, and its running t averages the batch's target cosines: both need the other ranks' classes";
+    }
 
     private readonly Tensor _t;
 

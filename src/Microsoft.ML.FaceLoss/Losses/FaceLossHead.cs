@@ -55,12 +55,39 @@ public abstract class FaceLossHead : nn.Module<Tensor, Tensor, Tensor>
     protected Parameter CreateWeight(long rows, ScalarType dtype, Device? device)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
-        double bound = 1 / Math.Sqrt(EmbeddingSize);
-        // In place: (r * 2 - 1) * bound with no temporary copies of W (it may be 100,000 x 512).
         using (no_grad())
-            Weight = new Parameter(rand(new long[] { rows, EmbeddingSize }, dtype: dtype, device: device).mul_(2).sub_(1).mul_(bound), requires_grad: true);
+            Weight = new Parameter(UniformRows(rows, dtype, device), requires_grad: true);
         register_parameter("weight", Weight);
         return Weight;
+    }
+
+    // In place: (r * 2 - 1) * bound with no temporary copies of W (it may be 100,000 x 512).
+    private Tensor UniformRows(long rows, ScalarType dtype, Device? device)
+        => rand(new long[] { rows, EmbeddingSize }, dtype: dtype, device: device).mul_(2).sub_(1).mul_(1 / Math.Sqrt(EmbeddingSize));
+
+    /// <summary>
+    /// Gives W (a shard of <paramref name="totalRows"/> rows starting at <paramref name="firstRow"/>) the
+    /// values the whole W would get from the random state current before this head was made: the whole
+    /// matrix is drawn in blocks and only the shard's rows kept, so that on the CPU a sharded run starts
+    /// as one process does, with the random state where one process leaves it.
+    /// </summary>
+    internal void DrawAsRowsOf(long totalRows, long firstRow, Tensor randomStateBefore)
+    {
+        if (Weight is null) throw new InvalidOperationException($"The {HeadOptions.HeadName} head has no class weights.");
+        const long block = 8192;
+        long count = Weight.shape[0];
+        torch.random.set_rng_state(randomStateBefore);
+        using var noGrad = no_grad();
+        for (long start = 0; start < totalRows; start += block)
+        {
+            long length = Math.Min(block, totalRows - start);
+            using var values = UniformRows(length, Weight.dtype, Weight.device);
+            long from = Math.Max(start, firstRow), to = Math.Min(start + length, firstRow + count);
+            if (from >= to) continue;
+            using var target = Weight.narrow(0, from - firstRow, to - from);
+            using var source = values.narrow(0, from - start, to - from);
+            target.copy_(source);
+        }
     }
 
     /// <summary>Creates and registers a state buffer under its snake_case name.</summary>

@@ -33,6 +33,15 @@ public abstract class FaceLossOptions
     /// </summary>
     public virtual bool NeedsIdentityBalancedBatches => false;
 
+    /// <summary>
+    /// Why the head cannot train with its class weights sharded across ranks
+    /// (<c>FaceEmbeddingTrainer.Options.ShardClassWeights</c>), or null where it can. A classifier head
+    /// can when the logit of class j depends only on row j of W, the embeddings and each row's label
+    /// (the softmax over all classes is then computed across ranks). Default: the reason of pair and
+    /// triplet heads, which have no class weights.
+    /// </summary>
+    public virtual string? ShardingLimitation => "it has no class weights to shard (pair and triplet heads compare the embeddings of one batch)";
+
     /// <summary>Rows of the class-weight matrix per identity (sub-centres); 1 for every head but sub-center ArcFace.</summary>
     public virtual int RowsPerClass => 1;
 

@@ -13,6 +13,9 @@ public sealed class MagFaceLoss : ClassifierHead<MagFaceLoss.Options>
     [FaceLossHead("MagFace", Order = 13)]
     public sealed class Options() : ScaledClassifierOptions(64)
     {
+        /// <inheritdoc />
+        public override string? ShardingLimitation => "its magnitude regulariser is a term beside the cross-entropy, which the sharded softmax does not carry";
+
         /// <summary>l_a, the lowest magnitude, greater than 0 and below u_a. Default: 10.</summary>
         [LossParameter("l_a")]
         public double LowerMagnitude { get; set => field = Positive(value, nameof(LowerMagnitude)); } = 10;

@@ -16,6 +16,9 @@ public sealed class SoftmaxLoss : ClassifierHead<SoftmaxLoss.Options>
         /// <summary>Whether the logits get a learnable bias b per class (not with <see cref="ClassifierOptions.SampleRate"/> below 1). Default: false.</summary>
         [LossParameter("bias")]
         public bool Bias { get; set; }
+
+        /// <inheritdoc />
+        public override string? ShardingLimitation => Bias ? "its per-class bias is not sharded with the class weights; set Bias = false" : null;
     }
 
     private readonly Parameter? _bias;

@@ -46,11 +46,13 @@ internal abstract class BatchSource
     }
 
     /// <summary>
-    /// The batches of <paramref name="epoch"/> (from 1), leaving out the first <paramref name="skip"/>.
-    /// Call it on the training thread (it plans the epoch there); enumerate the result anywhere.
-    /// Return each batch with <see cref="Release"/> once its tensors are made.
+    /// The batches of <paramref name="epoch"/> (from 1), leaving out the first <paramref name="skip"/>;
+    /// a batch whose index <paramref name="mine"/> rejects comes as an empty stand-in
+    /// (<see cref="TrainingBatch.Elsewhere"/>), its rows not read. Call it on the training thread (it plans
+    /// the epoch there); enumerate the result anywhere. Return each batch with <see cref="Release"/> once
+    /// its tensors are made.
     /// </summary>
-    public abstract IEnumerable<TrainingBatch> Epoch(int epoch, int skip, CancellationToken cancellation);
+    public abstract IEnumerable<TrainingBatch> Epoch(int epoch, int skip, Func<int, bool> mine, CancellationToken cancellation);
 
     private readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> _pixelPool = new();
     private readonly ConcurrentDictionary<int, ConcurrentBag<long[]>> _labelPool = new();
@@ -66,6 +68,7 @@ internal abstract class BatchSource
     /// <summary>Gives a batch's buffers back for reuse.</summary>
     public void Release(TrainingBatch batch)
     {
+        if (batch.IsElsewhere) return;
         _pixelPool.GetOrAdd(batch.Count, _ => new()).Add(batch.Pixels);
         _labelPool.GetOrAdd(batch.Count, _ => new()).Add(batch.Labels);
     }

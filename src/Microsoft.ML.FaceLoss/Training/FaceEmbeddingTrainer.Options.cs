@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.Backbones;
+using Microsoft.ML.FaceLoss.Distributed;
 using Microsoft.ML.FaceLoss.Losses;
 
 namespace Microsoft.ML.FaceLoss.Training;
@@ -184,6 +185,32 @@ public sealed partial class FaceEmbeddingTrainer
 
         /// <summary>The seed of weight initialisation, dropout, sampling and augmentation; null draws it from the <see cref="MLContext"/>'s seed. Default: null.</summary>
         public int? Seed;
+
+        // ---- Several processes or machines ----
+
+        /// <summary>
+        /// Whether training runs in this process alone or as one rank of an Open MPI job (data-parallel:
+        /// every rank trains <see cref="BatchSize"/> images per micro-batch, the gradients are averaged,
+        /// so a step sees ranks x <see cref="GradientAccumulationSteps"/> x BatchSize images). Default:
+        /// <see cref="DistributedMode.Auto"/>, MPI when launched by <c>mpirun -np N</c> with N above 1.
+        /// See README, "Training on several processes or machines".
+        /// </summary>
+        public DistributedMode Distributed = DistributedMode.Auto;
+
+        /// <summary>
+        /// Whether each rank holds only its share (C / N identities) of the class weights and their
+        /// optimizer state, the softmax being computed across ranks (insightface's model-parallel Partial
+        /// FC), for very many identities. Heads whose <c>ShardingLimitation</c> gives a reason are refused.
+        /// With one process it trains as the unsharded head. Default: false (every rank holds all of W).
+        /// </summary>
+        public bool ShardClassWeights;
+
+        /// <summary>
+        /// Micro-batches of <see cref="BatchSize"/> images whose gradients each rank accumulates before one
+        /// optimizer step (a larger effective batch in the memory of one micro-batch; batch normalisation
+        /// sees each micro-batch alone). At least 1. Default: 1.
+        /// </summary>
+        public int GradientAccumulationSteps = 1;
 
         /// <summary>Images per forward pass when the trained transformer embeds a data view. Default: 64.</summary>
         public int InferenceBatchSize = 64;

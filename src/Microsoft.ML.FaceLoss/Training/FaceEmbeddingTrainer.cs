@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.Backbones;
+using Microsoft.ML.FaceLoss.Distributed;
 using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Losses;
 using Microsoft.ML.FaceLoss.Persistence;
@@ -80,6 +81,14 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
             throw new ArgumentOutOfRangeException(nameof(Options.LearningRateMilestones), "LearningRateMilestones must be epochs of at least 1.");
         if (o.ValidationData is not null && o.ValidationIdentityFraction > 0)
             throw new ArgumentException("Give either ValidationData or ValidationIdentityFraction, not both.", nameof(Options.ValidationData));
+        ArgumentOutOfRangeException.ThrowIfLessThan(o.GradientAccumulationSteps, 1, nameof(Options.GradientAccumulationSteps));
+        if (!Enum.IsDefined(o.Distributed))
+            throw new ArgumentOutOfRangeException(nameof(Options.Distributed), o.Distributed, "Distributed must be Auto, SingleProcess or Mpi.");
+        if (o.ShardClassWeights && o.Loss.ShardingLimitation is { } reason)
+            throw new ArgumentException(
+                $"The {o.Loss.HeadName} head cannot train with sharded class weights: {reason}. Set ShardClassWeights = false (every rank then " +
+                "holds all class weights), or choose a head that can be sharded: " +
+                string.Join(", ", FaceLossHeads.Names.Where(n => FaceLossHeads.CreateOptions(n).ShardingLimitation is null)) + ".", nameof(Options.ShardClassWeights));
         if (!o.InMemory && o.Loss.NeedsIdentityBalancedBatches)
             throw new ArgumentException($"The {o.Loss.HeadName} head needs identity-balanced batches, which need the rows in memory: set InMemory = true.", nameof(Options.InMemory));
 
@@ -98,10 +107,15 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
         var (feature, label, config, keyCount) = CheckInput(input.Schema);
         TorchRuntime.EnsureLoaded();
         using var channel = _host.Start("Training");
-        void Log(string message) => channel.Info(MessageSensitivity.None, message);
+        // One rank of several: rank 0 alone logs; every rank draws rank 0's seed (the batches, the held-out identities).
+        var communicator = DistributedTraining.Communicator(_settings.Parallel.Mode);
+        void Log(string message)
+        {
+            if (communicator.Rank == 0) channel.Info(MessageSensitivity.None, message);
+        }
         if (!TorchRuntime.IsGcSafe) channel.Warning(MessageSensitivity.None, TorchRuntime.NotGcSafeWarning);
         var control = _settings.Control;
-        int seed = control.Seed ?? _host.Rand.Next();
+        int seed = communicator.SameOnEveryRank(control.Seed ?? _host.Rand.Next());
         var device = TorchRuntime.ChooseDevice(_mlContext?.GpuDeviceId, _mlContext?.FallbackToCpu ?? false, Log);
 
         var (source, validation, classCount, images) = PrepareData(input, feature, label, config, keyCount, seed);
@@ -112,7 +126,7 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
 
         WarnIfNotCentred(source, channel);
         using var threads = TorchRuntime.UseThreads(control.Threads);
-        var (network, history) = new TrainingRun(_settings, config, classCount, seed, device, Log).Run(source, validator);
+        var (network, history) = new TrainingRun(_settings, config, classCount, seed, device, Log, communicator).Run(source, validator);
         RefuseCollapsed(network, source, pretrained: config.Backbone == FaceBackbone.DlibResNet29);
         return new FaceEmbeddingTransformer(_settings.Columns.Feature, _settings.Columns.Output, network, _settings.Head.Loss,
             _settings.Inference.BatchSize, _settings.Inference.FlipTest)
@@ -129,7 +143,7 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
     /// </summary>
     private void WarnIfNotCentred(BatchSource source, IChannel channel)
     {
-        var batch = source.Epoch(1, 0, CancellationToken.None).First();
+        var batch = source.Epoch(1, 0, _ => true, CancellationToken.None).First();
         var pixels = batch.Pixels; // exactly Count rows (the pools keep buffers by row count)
         double sum = 0;
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
@@ -153,7 +167,7 @@ public sealed partial class FaceEmbeddingTrainer : IEstimator<FaceEmbeddingTrans
     /// </summary>
     private void RefuseCollapsed(EmbeddingNetwork network, BatchSource source, bool pretrained)
     {
-        var batch = source.Epoch(1, 0, CancellationToken.None).First();
+        var batch = source.Epoch(1, 0, _ => true, CancellationToken.None).First();
         int degenerate = network.CountDegenerateEmbeddings(batch.Pixels, batch.Count);
         // A pretrained network starts with embeddings of different images far apart (dlib's: cosines near
         // 0.95); if they all end at one point, fine-tuning destroyed it. (Not checked for networks trained

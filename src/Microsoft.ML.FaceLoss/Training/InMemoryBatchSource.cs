@@ -20,16 +20,21 @@ internal sealed class InMemoryBatchSource : BatchSource
 
     public override string Describe() => $"{_data.Count} rows in memory, SHA-256 {Digest(_data.Pixels)} of the pixels and {Digest(_data.Labels)} of the labels";
 
-    public override IEnumerable<TrainingBatch> Epoch(int epoch, int skip, CancellationToken cancellation)
-        => Fill(_sampler.Epoch(EpochRandom(Seed, epoch)), epoch, skip, cancellation); // planned here, filled where enumerated
+    public override IEnumerable<TrainingBatch> Epoch(int epoch, int skip, Func<int, bool> mine, CancellationToken cancellation)
+        => Fill(_sampler.Epoch(EpochRandom(Seed, epoch)), epoch, skip, mine, cancellation); // planned here, filled where enumerated
 
-    private IEnumerable<TrainingBatch> Fill(List<int[]> batches, int epoch, int skip, CancellationToken cancellation)
+    private IEnumerable<TrainingBatch> Fill(List<int[]> batches, int epoch, int skip, Func<int, bool> mine, CancellationToken cancellation)
     {
         for (int b = skip; b < batches.Count; b++)
         {
             cancellation.ThrowIfCancellationRequested();
+            if (!mine(b))
+            {
+                yield return TrainingBatch.Elsewhere(b);
+                continue;
+            }
             var rows = batches[b];
-            var batch = Rent(rows.Length);
+            var batch = Rent(rows.Length) with { Index = b };
             RowGather.Copy(_data.Pixels, InputLength, rows, batch.Pixels);
             for (int i = 0; i < rows.Length; i++)
             {

@@ -30,7 +30,7 @@ internal sealed class StreamingBatchSource : BatchSource
 
     public override string Describe() => $"{_rowCount} rows streamed, label map SHA-256 {Digest(_labelOfKey)}";
 
-    public override IEnumerable<TrainingBatch> Epoch(int epoch, int skip, CancellationToken cancellation)
+    public override IEnumerable<TrainingBatch> Epoch(int epoch, int skip, Func<int, bool> mine, CancellationToken cancellation)
     {
         using var cursor = _data.GetRowCursor(new[] { _feature, _label }, _data.CanShuffle ? EpochRandom(Seed, epoch) : null);
         var getFeatures = cursor.GetGetter<VBuffer<float>>(_feature);
@@ -46,7 +46,7 @@ internal sealed class StreamingBatchSource : BatchSource
             TrainingData.CheckKey(key, _labelOfKey.Length, cursor.Position, _label.Name);
             int label = _labelOfKey[key - 1];
             if (label < 0) continue;
-            if (batch >= skip)
+            if (batch >= skip && mine(batch))
             {
                 getFeatures(ref buffer);
                 TrainingData.CopyRow(buffer, current.Pixels.AsSpan(count * InputLength, InputLength), cursor.Position, _feature.Name);
@@ -55,18 +55,26 @@ internal sealed class StreamingBatchSource : BatchSource
             }
             if (++count == size)
             {
-                if (batch >= skip)
+                if (batch >= skip && mine(batch))
                 {
-                    yield return current;
+                    yield return current with { Index = batch };
                     current = Rent(size);
+                }
+                else if (batch >= skip)
+                {
+                    yield return TrainingBatch.Elsewhere(batch);
                 }
                 count = 0;
                 batch++;
             }
         }
-        if (count >= 2 && batch >= skip)
+        if (count >= 2 && batch >= skip && !mine(batch))
         {
-            var last = Rent(count);
+            yield return TrainingBatch.Elsewhere(batch);
+        }
+        else if (count >= 2 && batch >= skip)
+        {
+            var last = Rent(count) with { Index = batch };
             current.Pixels.AsSpan(0, count * InputLength).CopyTo(last.Pixels);
             current.Labels.AsSpan(0, count).CopyTo(last.Labels);
             Release(current);

@@ -52,9 +52,22 @@ internal sealed class TrainingCheckpoint
     {
         string path = PathIn(folder);
         if (!File.Exists(path)) return null;
+        using var stream = File.OpenRead(path);
+        return Read(stream, path);
+    }
+
+    /// <summary>The checkpoint in <paramref name="bytes"/>, the contents of the file <paramref name="path"/>.</summary>
+    /// <exception cref="InvalidDataException">The bytes are truncated or corrupt; the message names the file.</exception>
+    public static TrainingCheckpoint Parse(byte[] bytes, string path)
+    {
+        using var stream = new MemoryStream(bytes, writable: false);
+        return Read(stream, path);
+    }
+
+    private static TrainingCheckpoint Read(Stream stream, string path)
+    {
         try
         {
-            using var stream = File.OpenRead(path);
             using var reader = new BinaryReader(stream);
             return ModelStreamFormat.Read(reader, "training checkpoint", FormatVersion, (payload, _) => Read(payload));
         }

@@ -1,4 +1,6 @@
+using Microsoft.ML.FaceLoss.Distributed;
 using Microsoft.ML.FaceLoss.Losses;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -13,12 +15,28 @@ internal sealed class TrainingHeads : IDisposable
 {
     private readonly HeadSettings _settings;
 
-    public TrainingHeads(HeadSettings settings, int classCount, int embeddingSize, Device device)
+    /// <param name="settings">The head settings.</param>
+    /// <param name="classCount">The number of identities C.</param>
+    /// <param name="embeddingSize">The embedding length D.</param>
+    /// <param name="device">The device of the heads.</param>
+    /// <param name="shard">With sharded class weights, this rank's identities: the heads hold only their rows.</param>
+    public TrainingHeads(HeadSettings settings, int classCount, int embeddingSize, Device device, ClassShard? shard = null)
     {
         _settings = settings;
-        Main = settings.Loss.CreateHead(classCount, embeddingSize, ScalarType.Float32, device);
+        Main = Create(settings.Loss, classCount, embeddingSize, device, shard);
         if (settings.SoftmaxWarmupEpochs > 0 && settings.Loss is not SoftmaxLoss.Options)
-            Warmup = new SoftmaxLoss.Options().CreateHead(classCount, embeddingSize, ScalarType.Float32, device);
+            Warmup = Create(new SoftmaxLoss.Options(), classCount, embeddingSize, device, shard);
+    }
+
+    private static FaceLossHead Create(FaceLossOptions options, int classCount, int embeddingSize, Device device, ClassShard? shard)
+    {
+        if (shard is not { } part || !options.HasClassWeights) return options.CreateHead(classCount, embeddingSize, ScalarType.Float32, device);
+        using var before = torch.random.get_rng_state();
+        var head = options.CreateHead(part.Count, embeddingSize, ScalarType.Float32, device);
+        // On the CPU the shard's rows get the values the whole W would have (torch draws them in order there).
+        if (device.type == DeviceType.CPU)
+            head.DrawAsRowsOf((long)classCount * options.RowsPerClass, (long)part.First * options.RowsPerClass, before);
+        return head;
     }
 
     /// <summary>The chosen head.</summary>
@@ -29,6 +47,22 @@ internal sealed class TrainingHeads : IDisposable
 
     /// <summary>Every learnable parameter of the heads.</summary>
     public IEnumerable<Parameter> Parameters => Main.parameters().Concat(Warmup?.parameters() ?? Enumerable.Empty<Parameter>());
+
+    /// <summary>The heads (the chosen one, then the warm-up head where there is one).</summary>
+    public IEnumerable<FaceLossHead> Modules => Warmup is null ? new[] { Main } : new[] { Main, Warmup };
+
+    /// <summary>
+    /// The heads as shards of the class weights across ranks: they were made over the shard's identities
+    /// only (<paramref name="shard"/>'s count as their class count).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A head cannot be sharded; the message says why.</exception>
+    public (ShardedClassifier Main, ShardedClassifier? Warmup) Shard(ClassShard shard, ICommunicator communicator)
+    {
+        ShardedClassifier Of(FaceLossHead head) => head is ClassifierHead classifier && head.HeadOptions.ShardingLimitation is null
+            ? new ShardedClassifier(classifier, shard, communicator)
+            : throw new InvalidOperationException($"The {head.HeadOptions.HeadName} head cannot train with sharded class weights: {head.HeadOptions.ShardingLimitation}.");
+        return (Of(Main), Warmup is null ? null : Of(Warmup));
+    }
 
     /// <summary>The head that trains epoch <paramref name="epoch"/> (from 1).</summary>
     public FaceLossHead ActiveIn(int epoch) => Warmup is not null && epoch <= _settings.SoftmaxWarmupEpochs ? Warmup : Main;

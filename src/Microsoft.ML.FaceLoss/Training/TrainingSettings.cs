@@ -1,4 +1,5 @@
 using Microsoft.ML.FaceLoss.Backbones;
+using Microsoft.ML.FaceLoss.Distributed;
 using Microsoft.ML.FaceLoss.Losses;
 
 namespace Microsoft.ML.FaceLoss.Training;
@@ -18,7 +19,8 @@ internal sealed record TrainingSettings(
     ValidationSettings Validation,
     CheckpointSettings Checkpoints,
     RunControl Control,
-    InferenceSettings Inference)
+    InferenceSettings Inference,
+    ParallelSettings Parallel)
 {
     /// <summary>The settings of <paramref name="o"/>, which must have been validated.</summary>
     public static TrainingSettings From(FaceEmbeddingTrainer.Options o) => new(
@@ -33,7 +35,8 @@ internal sealed record TrainingSettings(
         new ValidationSettings(o.ValidationData, o.ValidationIdentityFraction, o.EarlyStoppingPatience, o.KeepBestEpoch),
         new CheckpointSettings(o.CheckpointFolder, o.CheckpointEverySteps),
         new RunControl(o.Progress, o.Cancellation, o.NumberOfThreads, o.Seed),
-        new InferenceSettings(o.InferenceBatchSize, o.FlipTest));
+        new InferenceSettings(o.InferenceBatchSize, o.FlipTest),
+        new ParallelSettings(o.Distributed, o.ShardClassWeights, o.GradientAccumulationSteps));
 }
 
 /// <summary>The columns the trainer reads and writes, and the image shape where the options give it (0: from the column).</summary>
@@ -68,3 +71,6 @@ internal sealed record RunControl(IProgress<TrainingProgress>? Progress, Cancell
 
 /// <summary>How the trained transformer embeds data views.</summary>
 internal sealed record InferenceSettings(int BatchSize, bool FlipTest);
+
+/// <summary>Where the run trains (one process or the ranks of an MPI job), whether the class weights are sharded, and the micro-batches per step.</summary>
+internal sealed record ParallelSettings(DistributedMode Mode, bool ShardClassWeights, int MicroBatches);

@@ -1,3 +1,4 @@
+using Microsoft.ML.FaceLoss.Distributed;
 using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Losses;
 using Microsoft.ML.FaceLoss.Torch;
@@ -8,23 +9,39 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.FaceLoss.Training;
 
 /// <summary>
-/// One optimisation step: forward pass of the network and the head, backward pass, gradient clipping,
-/// and the guard that stops the run, before any weight changes, when the loss or the gradients stop
-/// being finite.
+/// One optimisation step: forward and backward passes of this rank's micro-batches (their gradients
+/// accumulate), the gradients averaged over the ranks, gradient clipping, and the guard that stops the
+/// run, before any weight changes, when the loss or the gradients stop being finite. With sharded
+/// class weights the embeddings of all ranks meet in the <see cref="ShardedClassifier"/>, and each
+/// rank's class weights get their gradient there, never averaged.
 /// </summary>
 internal sealed class TrainingStep
 {
     private readonly EmbeddingNetwork _network;
     private readonly OptimizerHelper _optimizer;
     private readonly IReadOnlyList<Parameter> _parameters;
+    private readonly IReadOnlyList<Parameter> _replicated;
+    private readonly IReadOnlyList<Parameter> _sharded;
     private readonly double _clipNorm;
+    private readonly ICommunicator _communicator;
+    private float[]? _gradientBuffer;
 
-    public TrainingStep(EmbeddingNetwork network, OptimizerHelper optimizer, IReadOnlyList<Parameter> parameters, double gradientClipNorm)
+    /// <param name="network">The network.</param>
+    /// <param name="optimizer">The optimizer over <paramref name="parameters"/>.</param>
+    /// <param name="parameters">Every parameter that learns.</param>
+    /// <param name="sharded">Those of <paramref name="parameters"/> that are this rank's shard (not averaged over ranks); empty without sharding.</param>
+    /// <param name="gradientClipNorm">The largest global gradient norm; 0 for none.</param>
+    /// <param name="communicator">The ranks.</param>
+    public TrainingStep(EmbeddingNetwork network, OptimizerHelper optimizer, IReadOnlyList<Parameter> parameters, IReadOnlyList<Parameter> sharded,
+        double gradientClipNorm, ICommunicator communicator)
     {
         _network = network;
         _optimizer = optimizer;
         _parameters = parameters;
+        _sharded = sharded;
+        _replicated = parameters.Where(p => !sharded.Any(s => s.Handle == p.Handle)).ToList();
         _clipNorm = gradientClipNorm > 0 ? gradientClipNorm : double.PositiveInfinity;
+        _communicator = communicator;
     }
 
     /// <summary>Sets the learning rate of every parameter group.</summary>
@@ -33,19 +50,31 @@ internal sealed class TrainingStep
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = rate;
     }
 
-    /// <summary>Trains on <paramref name="batch"/> with <paramref name="head"/>; returns the batch's loss.</summary>
+    /// <summary>
+    /// Trains on this rank's micro-batches <paramref name="batches"/> with <paramref name="head"/> (or,
+    /// with sharded class weights, <paramref name="sharded"/>); returns the step's loss, the mean over
+    /// every rank's micro-batches.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The loss or the gradient norm is not finite (no weight was updated).</exception>
-    public double Run(FaceLossHead head, TrainingBatch batch, int epoch, long step, double rate)
+    public double Run(FaceLossHead head, ShardedClassifier? sharded, IReadOnlyList<TrainingBatch> batches, int epoch, long step, double rate)
     {
-        var config = _network.Config;
-        using var scope = NewDisposeScope();
-        var x = PixelTensors.Images(batch.Pixels, batch.Count, config.Channels, config.Height, config.Width, _network.Device);
-        var y = tensor(batch.Labels).to(_network.Device);
-        var loss = head.forward(_network.Module.forward(x), y);
+        using var scope = NewDisposeScope(); // also the gradient handles that zero_grad, clipping and the optimizer step read
         _optimizer.zero_grad();
-        loss.backward();
-        double value = loss.ToDouble();
-        double gradientNorm = double.IsPositiveInfinity(_clipNorm) ? GradientNorm() : nn.utils.clip_grad_norm_(_parameters.Where(p => p.grad is not null), _clipNorm);
+        double value = 0;
+        foreach (var batch in batches)
+            value += sharded is null ? Accumulate(head, batch, batches.Count) : AccumulateSharded(sharded, batch, batches.Count);
+        value /= batches.Count;
+        if (_communicator.Size > 1)
+        {
+            var mean = new[] { value / _communicator.Size };
+            _communicator.AllReduce(mean, ReduceOperation.Sum);
+            value = mean[0];
+            _communicator.AverageGradients(_replicated, ref _gradientBuffer);
+        }
+
+        double gradientNorm = _sharded.Count > 0 ? ClipSharded()
+            : double.IsPositiveInfinity(_clipNorm) ? GradientNorm(_parameters)
+            : nn.utils.clip_grad_norm_(_parameters.Where(p => p.grad is not null), _clipNorm);
         if (!double.IsFinite(value) || !double.IsFinite(gradientNorm))
             throw new InvalidOperationException(
                 $"Training diverged at step {step + 1} (epoch {epoch}), learning rate {rate:G4}: the " +
@@ -56,14 +85,65 @@ internal sealed class TrainingStep
         return value;
     }
 
-    /// <summary>
-    /// The global L2 norm of the gradients, as <c>clip_grad_norm_</c> computes it, without its pass
-    /// that multiplies every gradient by a clip factor of 1 when clipping is off.
-    /// </summary>
-    private double GradientNorm()
+    /// <summary>Forward and backward pass of one micro-batch of <paramref name="of"/>; returns its loss.</summary>
+    private double Accumulate(FaceLossHead head, TrainingBatch batch, int of)
     {
         using var scope = NewDisposeScope();
-        var norms = _parameters.Select(p => p.grad).OfType<Tensor>().Select(g => g.norm()).ToArray();
+        var config = _network.Config;
+        var x = PixelTensors.Images(batch.Pixels, batch.Count, config.Channels, config.Height, config.Width, _network.Device);
+        var y = tensor(batch.Labels).to(_network.Device);
+        var loss = head.forward(_network.Module.forward(x), y);
+        (of == 1 ? loss : loss / of).backward();
+        return loss.ToDouble();
+    }
+
+    /// <summary>
+    /// One micro-batch with sharded class weights: this rank's embeddings join every rank's in the
+    /// sharded head; the gradient of the gathered embeddings, summed over ranks, flows back into this
+    /// rank's rows (times N, as the backbone's gradients are then averaged over the N ranks).
+    /// </summary>
+    private double AccumulateSharded(ShardedClassifier sharded, TrainingBatch batch, int of)
+    {
+        using var scope = NewDisposeScope();
+        var config = _network.Config;
+        var x = PixelTensors.Images(batch.Pixels, batch.Count, config.Channels, config.Height, config.Width, _network.Device);
+        var y = tensor(batch.Labels).to(_network.Device);
+        var embeddings = _network.Module.forward(x);
+        var (gathered, offset) = _communicator.AllGatherRows(embeddings.detach());
+        gathered.requires_grad_(true);
+        var (surrogate, loss) = sharded.Forward(gathered, _communicator.AllGatherLabels(y));
+        (of == 1 ? surrogate : surrogate / of).backward();
+        var gradient = gathered.grad!.contiguous();
+        _communicator.AllReduce(gradient, ReduceOperation.Sum);
+        embeddings.backward(new[] { gradient.narrow(0, offset, batch.Count) * _communicator.Size });
+        return loss;
+    }
+
+    /// <summary>The global gradient norm over the replicated parameters and every rank's shard, with clipping where it is set.</summary>
+    private double ClipSharded()
+    {
+        double replicated = GradientNorm(_replicated);
+        double shard = GradientNorm(_sharded);
+        var squares = new[] { shard * shard };
+        _communicator.AllReduce(squares, ReduceOperation.Sum);
+        double norm = Math.Sqrt(replicated * replicated + squares[0]);
+        double factor = _clipNorm / (norm + 1e-6); // as clip_grad_norm_
+        if (factor < 1 && double.IsFinite(norm))
+        {
+            using var noGrad = no_grad();
+            foreach (var gradient in _parameters.Select(p => p.grad).OfType<Tensor>()) gradient.mul_(factor);
+        }
+        return norm;
+    }
+
+    /// <summary>
+    /// The L2 norm of the gradients of <paramref name="parameters"/>, as <c>clip_grad_norm_</c> computes it,
+    /// without its pass that multiplies every gradient by a clip factor of 1 when clipping is off.
+    /// </summary>
+    private static double GradientNorm(IEnumerable<Parameter> parameters)
+    {
+        using var scope = NewDisposeScope();
+        var norms = parameters.Select(p => p.grad).OfType<Tensor>().Select(g => g.norm()).ToArray();
         return norms.Length == 0 ? 0 : stack(norms).norm().ToDouble();
     }
 }
