@@ -84,11 +84,14 @@ internal abstract class BatchSource
         Augmentation.Apply(pixels.AsSpan(row * InputLength, InputLength), Channels, Height, Width, draw);
     }
 
-    /// <summary>Enumerates <paramref name="batches"/> on a background thread, two batches ahead of the consumer.</summary>
-    public static IEnumerable<TrainingBatch> Prefetch(IEnumerable<TrainingBatch> batches, CancellationToken cancellation)
+    /// <summary>
+    /// Enumerates <paramref name="batches"/> on a background thread, <paramref name="ahead"/> batches ahead
+    /// of the consumer (counting other ranks' empty stand-ins).
+    /// </summary>
+    public static IEnumerable<TrainingBatch> Prefetch(IEnumerable<TrainingBatch> batches, CancellationToken cancellation, int ahead = 2)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        using var queue = new BlockingCollection<TrainingBatch>(boundedCapacity: 2);
+        using var queue = new BlockingCollection<TrainingBatch>(boundedCapacity: ahead);
         var producer = Task.Run(() =>
         {
             try

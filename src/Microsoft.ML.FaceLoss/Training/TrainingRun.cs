@@ -114,7 +114,9 @@ internal sealed class TrainingRun
             var shardedHead = sharded is not { } shards ? null : ReferenceEquals(head, heads.Main) ? shards.Main : shards.Warmup;
             network.Module.train();
             head.train();
-            var batches = BatchSource.Prefetch(source.Epoch(epoch, state.BatchesInEpoch, _share.IsMine, control.Cancellation), control.Cancellation);
+            var batches = BatchSource.Prefetch(source.Epoch(epoch, state.BatchesInEpoch, _share.IsMine, control.Cancellation), control.Cancellation,
+                ahead: 2 * _share.PerStep); // two of this rank's steps
+
             foreach (var microBatches in _share.Steps(batches, source.Release))
             {
                 double rate = rates.At(state.Step);

@@ -5,6 +5,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Distributed;
 using Microsoft.ML.FaceLoss.Losses;
+using Microsoft.ML.FaceLoss.Testing;
 using Microsoft.ML.FaceLoss.Torch;
 using Microsoft.ML.FaceLoss.Training;
 
@@ -23,16 +24,15 @@ internal static class DistributedBenchmark
 
     public static IEnumerable<JsonObject> Run(Arguments args)
     {
-        string? mpirun = Mpirun();
-        if (mpirun is null)
+        if (MpiLauncher.Mpirun is null)
             throw new InvalidOperationException("mpirun is not on the PATH: install Open MPI (apt-get install openmpi-bin libopenmpi-dev).");
         var parts = args.Get("only", "throughput,memory").Split(',');
-        if (parts.Contains("throughput")) yield return Throughput(args, mpirun);
+        if (parts.Contains("throughput")) yield return Throughput(args);
         if (parts.Contains("memory"))
-            foreach (var line in Memory(args, mpirun)) yield return line;
+            foreach (var line in Memory(args)) yield return line;
     }
 
-    private static JsonObject Throughput(Arguments args, string mpirun)
+    private static JsonObject Throughput(Arguments args)
     {
         int rounds = args.GetInt("rounds", 3), batch = args.GetInt("batch", 64), steps = args.GetInt("steps", 12), warmup = args.GetInt("warmup", 3);
         string backbone = args.Get("backbone", "IResNet18");
@@ -46,8 +46,8 @@ internal static class DistributedBenchmark
         var twoRanks = new List<double>();
         for (int round = 0; round < rounds; round++)
         {
-            oneProcess.Add((double)Single(Launch(null, 1, Worker(batch, 2)))["images_per_second"]!);
-            twoRanks.Add((double)Single(Launch(mpirun, 2, Worker(batch / 2, 1)))["images_per_second"]!);
+            oneProcess.Add((double)Single(Launch(null, Worker(batch, 2)))["images_per_second"]!);
+            twoRanks.Add((double)Single(Launch(2, Worker(batch / 2, 1)))["images_per_second"]!);
         }
         double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
         double ranks = Median(twoRanks), threads = Median(oneProcess);
@@ -66,7 +66,7 @@ internal static class DistributedBenchmark
         };
     }
 
-    private static IEnumerable<JsonObject> Memory(Arguments args, string mpirun)
+    private static IEnumerable<JsonObject> Memory(Arguments args)
     {
         int identities = args.GetInt("identities", 1_000_000), embedding = args.GetInt("embedding", 512), batch = args.GetInt("batch", 64);
         var measured = args.Get("ranks", "1,2,4").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToList();
@@ -74,7 +74,7 @@ internal static class DistributedBenchmark
         foreach (int ranks in measured)
         {
             var worker = new[] { "distributed-worker", "--mode", "memory", "--identities", $"{identities}", "--embedding", $"{embedding}", "--batch", $"{batch / ranks}" };
-            var lines = Launch(ranks == 1 ? null : mpirun, ranks, worker).OrderBy(l => (int)l["rank"]!).ToList();
+            var lines = Launch(ranks == 1 ? null : ranks, worker).OrderBy(l => (int)l["rank"]!).ToList();
             var line = MemoryLine(identities, embedding, batch, ranks);
             line["measured"] = true;
             line["peak_growth_mb_per_rank"] = new JsonArray(lines.Select(l => (JsonNode)Math.Round((double)l["peak_mb"]! - (double)l["baseline_mb"]!)).ToArray());
@@ -114,31 +114,21 @@ internal static class DistributedBenchmark
         };
     }
 
-    /// <summary>Runs this benchmark's worker, under mpirun with <paramref name="ranks"/> ranks where <paramref name="mpirun"/> is given; its JSON lines.</summary>
-    private static List<JsonObject> Launch(string? mpirun, int ranks, string[] worker)
+    /// <summary>Runs this benchmark's worker as <paramref name="ranks"/> MPI ranks, or as one process where null; its JSON lines.</summary>
+    private static List<JsonObject> Launch(int? ranks, string[] worker)
     {
-        var start = new ProcessStartInfo(mpirun ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        var arguments = mpirun is null ? new List<string>() : new List<string> { "--allow-run-as-root", "--oversubscribe", "-np", $"{ranks}", "dotnet" };
-        arguments.AddRange(new[] { "exec", typeof(DistributedBenchmark).Assembly.Location });
-        arguments.AddRange(worker);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["TERM"] = "dumb";
+        var start = MpiLauncher.StartInfo(ranks, typeof(DistributedBenchmark).Assembly.Location, worker);
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"The worker ({string.Join(" ", arguments)}) failed with exit code {process.ExitCode}: {output}\n{stderr.Result}");
+            throw new InvalidOperationException($"The worker ({string.Join(" ", start.ArgumentList)}) failed with exit code {process.ExitCode}: {output}\n{stderr.Result}");
         return output.Split('\n').Where(l => l.StartsWith('{')).Select(l => (JsonObject)JsonNode.Parse(l)!).ToList();
     }
 
     private static JsonObject Single(List<JsonObject> lines)
         => lines.Count == 1 ? lines[0] : throw new InvalidOperationException($"Expected one JSON line from rank 0; got {lines.Count}.");
-
-    private static string? Mpirun() => (Environment.GetEnvironmentVariable("PATH") ?? "")
-        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-        .Select(dir => Path.Combine(dir, "mpirun"))
-        .FirstOrDefault(File.Exists);
 
     /// <summary>One rank's share of a figure (the <c>distributed-worker</c> command).</summary>
     public static JsonObject? Worker(Arguments args)

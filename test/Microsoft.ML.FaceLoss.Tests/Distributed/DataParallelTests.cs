@@ -67,6 +67,21 @@ public sealed class DataParallelTests
     }
 
     [MpiFact]
+    public void TwoRanksResumeFromRankZerosCheckpointAsIfUninterrupted()
+    {
+        string folder = NewFolder(), checkpoints = Path.Combine(folder, "checkpoints");
+        MpiJob.Run(DataParallelCase.Ranks, "mpi-data-parallel", folder, "false", "2", checkpoints);
+        // Rank 0 alone writes; on resuming it reads the file and sends it to rank 1.
+        Assert.Equal(new[] { "checkpoint.bin" }, Directory.GetFiles(checkpoints).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetDirectories(checkpoints));
+
+        string output = MpiJob.Run(DataParallelCase.Ranks, "mpi-data-parallel", folder, "false", $"{DataParallelCase.Epochs}", checkpoints);
+        Assert.Contains("rank 0 of 2: 10 progress reports", output); // resumed after epoch 2 of 4
+        double difference = LargestDifference(OneProcess(microBatches: 2), Saved(folder));
+        Assert.True(difference <= Tolerance, $"The resumed 2-rank network differs from the uninterrupted process by up to {difference:G3} (tolerance {Tolerance}).");
+    }
+
+    [MpiFact]
     public void RankZeroValidatesAndEveryRankStopsEarlyAtTheSameEpoch()
     {
         string folder = NewFolder();

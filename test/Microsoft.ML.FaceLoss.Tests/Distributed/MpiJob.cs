@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.ML.FaceLoss.Testing;
 
 namespace Microsoft.ML.FaceLoss.Tests.Distributed;
 
@@ -9,10 +10,7 @@ namespace Microsoft.ML.FaceLoss.Tests.Distributed;
 internal static class MpiJob
 {
     /// <summary>mpirun's full path, or null where it is not on the PATH.</summary>
-    public static string? Mpirun { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "")
-        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-        .Select(dir => Path.Combine(dir, "mpirun"))
-        .FirstOrDefault(File.Exists);
+    public static string? Mpirun => MpiLauncher.Mpirun;
 
     /// <summary>Whether CI asked for the MPI tests to run (FACELOSS_REQUIRE_MPI=1): then a missing mpirun fails them instead of skipping.</summary>
     public static bool Required => Environment.GetEnvironmentVariable("FACELOSS_REQUIRE_MPI") == "1";
@@ -35,22 +33,17 @@ internal static class MpiJob
     private static (int ExitCode, string Output, string Errors) Start(int ranks, string dll, string[] arguments)
     {
         Assert.True(Mpirun is not null, "mpirun is not on the PATH (FACELOSS_REQUIRE_MPI=1): install Open MPI (apt-get install openmpi-bin libopenmpi-dev).");
-        var start = new ProcessStartInfo(Mpirun!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        // Root in containers and CI; more ranks than cores on small machines; no terminal escapes in the ranks' output.
-        foreach (var argument in new[] { "--allow-run-as-root", "--oversubscribe", "-np", $"{ranks}", "dotnet", "exec", dll })
-            start.ArgumentList.Add(argument);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["TERM"] = "dumb";
-        start.Environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1";
+        var start = MpiLauncher.StartInfo(ranks, dll, arguments);
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
+        var stdout = process.StandardOutput.ReadToEndAsync();
         if (!process.WaitForExit(300_000))
         {
+            // A rank waiting for another forever (a collective one rank never reached) must fail the test, not hang the run.
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"The {ranks}-rank MPI job did not end within 5 minutes. Output: {output}");
+            Assert.Fail($"The {ranks}-rank MPI job did not end within 5 minutes.");
         }
-        return (process.ExitCode, output, stderr.Result);
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }
 
