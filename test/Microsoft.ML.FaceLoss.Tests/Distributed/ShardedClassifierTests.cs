@@ -29,6 +29,13 @@ public sealed class ShardedClassifierTests
         return (loss.ToDouble(), embeddings.grad!.data<float>().ToArray(), head.Weight.grad!.data<float>().ToArray());
     }
 
+    /// <summary>
+    /// Within 1e-5 of the loss's size: a float32 loss near 60 (the heads with s = 64) carries about 4e-6 of
+    /// rounding, and the sharded softmax sums its exponentials in another order than log_softmax.
+    /// </summary>
+    private static void AssertLoss(string what, double expected, double actual)
+        => Assert.True(Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected)), $"{what}: loss {actual} against {expected}.");
+
     private static void AssertClose(string what, IReadOnlyList<float> expected, IReadOnlyList<float> actual)
     {
         Assert.Equal(expected.Count, actual.Count);
@@ -55,7 +62,7 @@ public sealed class ShardedClassifierTests
         var (surrogate, loss) = new ShardedClassifier(part, shard, SingleProcessCommunicator.Instance).Forward(embeddings, tensor(labels));
         surrogate.backward();
 
-        Assert.True(Math.Abs(loss - expected.Loss) <= Tolerance, $"{headName}: loss {loss} against {expected.Loss}.");
+        AssertLoss(headName, expected.Loss, loss);
         AssertClose($"{headName}, embeddings' gradient", expected.EmbeddingGradient, embeddings.grad!.data<float>().ToArray());
         AssertClose($"{headName}, W's gradient", expected.WeightGradient, part.Weight.grad!.data<float>().ToArray());
     }
@@ -78,7 +85,7 @@ public sealed class ShardedClassifierTests
             {
                 var result = JsonSerializer.Deserialize<ShardedHeadResult>(File.ReadAllText(Path.Combine(folder, ShardedHeadCase.FileName(options, rank))))!;
                 string what = $"{options.HeadName}, rank {rank}";
-                Assert.True(Math.Abs(result.Loss - expected.Loss) <= Tolerance, $"{what}: loss {result.Loss} against {expected.Loss}.");
+                AssertLoss(what, expected.Loss, result.Loss);
                 AssertClose($"{what}, embeddings' gradient", expected.EmbeddingGradient, result.EmbeddingGradient);
                 var rowsOfShard = expected.WeightGradient.Skip(result.First * k * ShardedHeadCase.EmbeddingSize).Take(result.Count * k * ShardedHeadCase.EmbeddingSize).ToArray();
                 AssertClose($"{what}, gradient of W's rows {result.First * k} to {(result.First + result.Count) * k - 1}", rowsOfShard, result.WeightGradient);
