@@ -158,7 +158,7 @@ internal static class GcStress
         try
         {
             long steps = 0;
-            var progress = new SynchronousProgress(() => steps++);
+            var progress = new ProgressCallback(_ => steps++);
             options.Progress = progress;
             if (folder is not null)
             {
@@ -219,11 +219,5 @@ internal static class GcStress
     private sealed class EmbeddingRow
     {
         public float[] Embedding { get; set; } = Array.Empty<float>();
-    }
-
-    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SynchronousProgress(Action onReport) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => onReport();
     }
 }

@@ -49,23 +49,17 @@ internal sealed unsafe class MpiCommunicator : ICommunicator
 
     public int Size { get; }
 
-    public void AllReduce(Span<float> values, ReduceOperation operation)
-    {
-        for (int start = 0; start < values.Length; start += Chunk)
-        {
-            var part = values.Slice(start, Math.Min(Chunk, values.Length - start));
-            fixed (float* p = part)
-                Check(MPI_Allreduce(InPlace, p, part.Length, _h.Float, Operation(operation), _h.World), "MPI_Allreduce");
-        }
-    }
+    public void AllReduce(Span<float> values, ReduceOperation operation) => Reduce(values, _h.Float, operation);
 
-    public void AllReduce(Span<double> values, ReduceOperation operation)
+    public void AllReduce(Span<double> values, ReduceOperation operation) => Reduce(values, _h.Double, operation);
+
+    private void Reduce<T>(Span<T> values, IntPtr type, ReduceOperation operation) where T : unmanaged
     {
         for (int start = 0; start < values.Length; start += Chunk)
         {
             var part = values.Slice(start, Math.Min(Chunk, values.Length - start));
-            fixed (double* p = part)
-                Check(MPI_Allreduce(InPlace, p, part.Length, _h.Double, Operation(operation), _h.World), "MPI_Allreduce");
+            fixed (T* p = part)
+                Check(MPI_Allreduce(InPlace, p, part.Length, type, Operation(operation), _h.World), "MPI_Allreduce");
         }
     }
 

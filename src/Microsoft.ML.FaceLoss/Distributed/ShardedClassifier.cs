@@ -91,16 +91,9 @@ internal sealed class ShardedClassifier
     /// </summary>
     private (Tensor Rows, Tensor Labels, long Columns) Sample(Tensor local, Tensor inShard)
     {
-        var device = local.device;
-        var positives = local.masked_select(inShard).unique().Item1;
-        long keep = Math.Min(_shard.Count, Math.Max(positives.shape[0], (long)Math.Ceiling(_sampleRate * _shard.Count)));
-        var score = rand(_shard.Count, device: device);
-        if (positives.shape[0] > 0) score.index_fill_(0, positives, 2.0); // positives first
-        var classes = score.topk((int)keep).indexes.sort().Values;
-        var position = full(_shard.Count + 1, keep, ScalarType.Int64, device: device);
-        position.index_put_(arange(keep, ScalarType.Int64, device: device), classes);
-        int perClass = _head.RowsPerClass;
-        var rows = perClass == 1 ? classes : (classes.unsqueeze(1) * perClass + arange(perClass, ScalarType.Int64, device: device)).flatten();
+        var (classes, rows) = PartialFcSampling.Choose(local.masked_select(inShard).unique().Item1, _shard.Count, _sampleRate, _head.RowsPerClass);
+        long keep = classes.shape[0];
+        var position = PartialFcSampling.Positions(classes, _shard.Count + 1, otherwise: keep); // the placeholder after the chosen
         return (rows, position.index_select(0, local), keep);
     }
 }

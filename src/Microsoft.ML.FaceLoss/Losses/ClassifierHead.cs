@@ -71,17 +71,8 @@ public abstract class ClassifierHead : FaceLossHead
     private (Tensor Rows, Tensor Labels) SampleClasses(Tensor labels)
     {
         using var noGrad = no_grad();
-        var positives = labels.unique().Item1;
-        long keep = Math.Max(positives.shape[0], (long)Math.Ceiling(_sampleRate * ClassCount));
-        var score = rand(ClassCount, device: labels.device);
-        score.index_fill_(0, positives, 2.0); // positives first
-        var classes = score.topk((int)keep).indexes.sort().Values;
-        var position = full(ClassCount, -1L, ScalarType.Int64, device: labels.device);
-        position.index_put_(arange(keep, ScalarType.Int64, device: labels.device), classes);
-        var remapped = position.index_select(0, labels);
-        var rowIndex = RowsPerClass == 1
-            ? classes
-            : (classes.unsqueeze(1) * RowsPerClass + arange(RowsPerClass, ScalarType.Int64, device: labels.device)).flatten();
+        var (classes, rowIndex) = PartialFcSampling.Choose(labels.unique().Item1, ClassCount, _sampleRate, RowsPerClass);
+        var remapped = PartialFcSampling.Positions(classes, ClassCount, otherwise: -1).index_select(0, labels);
         noGrad.Dispose();
         return (Weight.index_select(0, rowIndex), remapped);
     }

@@ -89,9 +89,7 @@ internal sealed class TrainingStep
     private double Accumulate(FaceLossHead head, TrainingBatch batch, int of)
     {
         using var scope = NewDisposeScope();
-        var config = _network.Config;
-        var x = PixelTensors.Images(batch.Pixels, batch.Count, config.Channels, config.Height, config.Width, _network.Device);
-        var y = tensor(batch.Labels).to(_network.Device);
+        var (x, y) = Tensors(batch);
         var loss = head.forward(_network.Module.forward(x), y);
         (of == 1 ? loss : loss / of).backward();
         return loss.ToDouble();
@@ -105,9 +103,7 @@ internal sealed class TrainingStep
     private double AccumulateSharded(ShardedClassifier sharded, TrainingBatch batch, int of)
     {
         using var scope = NewDisposeScope();
-        var config = _network.Config;
-        var x = PixelTensors.Images(batch.Pixels, batch.Count, config.Channels, config.Height, config.Width, _network.Device);
-        var y = tensor(batch.Labels).to(_network.Device);
+        var (x, y) = Tensors(batch);
         var embeddings = _network.Module.forward(x);
         var (gathered, offset) = _communicator.AllGatherRows(embeddings.detach());
         gathered.requires_grad_(true);
@@ -117,6 +113,14 @@ internal sealed class TrainingStep
         _communicator.AllReduce(gradient, ReduceOperation.Sum);
         embeddings.backward(new[] { gradient.narrow(0, offset, batch.Count) * _communicator.Size });
         return loss;
+    }
+
+    /// <summary>The batch's images and labels on the network's device.</summary>
+    private (Tensor Images, Tensor Labels) Tensors(TrainingBatch batch)
+    {
+        var config = _network.Config;
+        return (PixelTensors.Images(batch.Pixels, batch.Count, config.Channels, config.Height, config.Width, _network.Device),
+            tensor(batch.Labels).to(_network.Device));
     }
 
     /// <summary>The global gradient norm over the replicated parameters and every rank's shard, with clipping where it is set.</summary>

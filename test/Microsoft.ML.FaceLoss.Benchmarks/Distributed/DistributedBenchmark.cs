@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Distributed;
 using Microsoft.ML.FaceLoss.Losses;
@@ -145,21 +144,14 @@ internal static class DistributedBenchmark
         int perRank = args.GetInt("batch", 64), steps = args.GetInt("steps", 12), warmup = args.GetInt("warmup", 3), size = args.GetInt("size", 64);
         int globalBatch = args.GetInt("global-batch", perRank);
         var backbone = Enum.Parse<FaceBackbone>(args.Get("backbone", "IResNet18"), ignoreCase: true);
-        int rows = globalBatch * (steps + warmup), length = 3 * size * size;
-        var random = new Random(1);
         var ml = new MLContext(seed: 1);
-        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(i => new ImageRow
-        {
-            Features = Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(),
-            Identity = $"id{i % 1000:D4}",
-        }), ImageRow.Schema(size));
-        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(data).Transform(data);
+        var keyed = ManyIdentities.Keyed(ml, identities: 1000, rows: globalBatch * (steps + warmup), channels: 3, size: size);
         var ends = new List<double>();
         var clock = Stopwatch.StartNew();
         using var model = ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
         {
             Backbone = backbone, EmbeddingSize = 128, Loss = new ArcFaceLoss.Options(), Epochs = 1, BatchSize = perRank, Seed = 1,
-            NumberOfThreads = args.GetInt("threads", 1), Progress = new Callback(_ => ends.Add(clock.Elapsed.TotalSeconds)),
+            NumberOfThreads = args.GetInt("threads", 1), Progress = new ProgressCallback(_ => ends.Add(clock.Elapsed.TotalSeconds)),
         }).Fit(keyed);
         if (!DistributedTraining.IsMainProcess) return null;
         double seconds = ends[^1] - ends[warmup - 1];
@@ -174,23 +166,14 @@ internal static class DistributedBenchmark
         GC.Collect();
         double baseline = Process.GetCurrentProcess().WorkingSet64 / Megabyte;
         var ml = new MLContext(seed: 1);
-        var random = new Random(1);
-        int rows = batch * DistributedTraining.RankCount;
-        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(i => new ImageRow
-        {
-            Features = Enumerable.Range(0, 3 * 16 * 16).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(),
-            Identity = $"id{(long)(i / 4) * 6_151 % identities}",
-        }), ImageRow.Schema(16));
-        // Every identity is a key, as MapValueToKey fitted on the full identity list makes them.
-        var everyone = ml.Data.LoadFromEnumerable(Enumerable.Range(0, identities).Select(i => new IdentityRow { Identity = $"id{i}" }));
-        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", "Identity", keyData: everyone).Fit(data).Transform(data);
+        var keyed = ManyIdentities.Keyed(ml, identities, rows: batch * DistributedTraining.RankCount, channels: 3, size: 16);
         double loss = double.NaN;
         var clock = Stopwatch.StartNew();
         using var model = ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
         {
             Backbone = FaceBackbone.SmallCnn, BackboneWidth = 8, EmbeddingSize = embedding, Loss = new ArcFaceLoss.Options(),
             Epochs = 1, BatchSize = batch, Seed = 1, NumberOfThreads = 1, ShardClassWeights = true,
-            Progress = new Callback(p => loss = p.Loss),
+            Progress = new ProgressCallback(p => loss = p.Loss),
         }).Fit(keyed);
         return new JsonObject
         {
@@ -198,29 +181,5 @@ internal static class DistributedBenchmark
             ["peak_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / Megabyte), ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
             ["loss"] = DistributedTraining.IsMainProcess ? loss : null, // progress (and the loss) reaches rank 0 only
         };
-    }
-
-    private sealed class ImageRow
-    {
-        public float[] Features { get; set; } = Array.Empty<float>();
-
-        public string Identity { get; set; } = "";
-
-        public static SchemaDefinition Schema(int size)
-        {
-            var schema = SchemaDefinition.Create(typeof(ImageRow));
-            schema[nameof(Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, size, size);
-            return schema;
-        }
-    }
-
-    private sealed class IdentityRow
-    {
-        public string Identity { get; set; } = "";
-    }
-
-    private sealed class Callback(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 }

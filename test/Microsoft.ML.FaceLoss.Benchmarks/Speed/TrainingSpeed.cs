@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Embedding;
 using Microsoft.ML.FaceLoss.Losses;
+using Microsoft.ML.FaceLoss.Testing;
 using Microsoft.ML.FaceLoss.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -69,7 +70,7 @@ internal static class TrainingSpeed
         {
             Backbone = s.Backbone, EmbeddingSize = s.EmbeddingSize, Loss = new ArcFaceLoss.Options(),
             Epochs = 1, BatchSize = s.Batch, LearningRate = 0.1, Momentum = 0.9, WeightDecay = 5e-4, Seed = 1,
-            Progress = new Callback(_ => AfterTrainerStep()),
+            Progress = new ProgressCallback(_ => AfterTrainerStep()),
         };
         using var model = new MLContext(seed: 1).FaceRecognition().Trainers.Embedding(options).Fit(data);
         if (step != s.Steps + s.Warmup) throw new InvalidOperationException($"The trainer ran {step} steps, not {s.Steps + s.Warmup}.");
@@ -103,10 +104,5 @@ internal static class TrainingSpeed
         var data = ml.Data.LoadFromEnumerable(rows, schema);
         // Keys in the order of first appearance: id0000 is key 1, as label 0 is class 0 of the hand-written loop.
         return ml.Transforms.Conversion.MapValueToKey("Label", "Identity").Fit(data).Transform(data);
-    }
-
-    private sealed class Callback(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.FaceLoss.Distributed;
+using Microsoft.ML.FaceLoss.Testing;
 using Microsoft.ML.FaceLoss.Tests.Infrastructure;
 using Microsoft.ML.FaceLoss.Training;
 
@@ -23,7 +24,7 @@ public sealed class DataParallelTests
         var options = DataParallelCase.Options(DistributedMode.SingleProcess, microBatches, shardedCase);
         options.ShardClassWeights = shard;
         int steps = 0;
-        options.Progress = new Counter(() => steps++);
+        options.Progress = new ProgressCallback(_ => steps++);
         var model = SyntheticImages.Pipeline(ml, options).Fit(DataParallelCase.Data(ml));
         Assert.Equal(DataParallelCase.Epochs * 10 / microBatches, steps);
         return DataParallelCase.Parameters(model);
@@ -163,7 +164,7 @@ public sealed class DataParallelTests
         var options = DataParallelCase.Options(DistributedMode.SingleProcess, microBatches: 2, shard: false, epochs: 1);
         options.InMemory = false;
         var steps = new List<TrainingProgress>();
-        options.Progress = new Counter(steps.Add);
+        options.Progress = new ProgressCallback(steps.Add);
         var model = SyntheticImages.Pipeline(ml, options).Fit(DataParallelCase.Data(ml));
         Assert.Equal(5, steps.Count); // 320 rows streamed in 10 batches of 32: 5 steps
         Assert.Equal(5, steps[^1].TotalSteps);
@@ -178,15 +179,5 @@ public sealed class DataParallelTests
         var options = DataParallelCase.Options(DistributedMode.SingleProcess, microBatches: 11, shard: false);
         var error = Assert.Throws<InvalidOperationException>(() => SyntheticImages.Pipeline(ml, options).Fit(DataParallelCase.Data(ml)));
         Assert.Contains("An epoch has 10 batches, fewer than one step of 1 ranks x 11 micro-batches needs", error.Message);
-    }
-
-    private sealed class Counter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public Counter(Action report)
-            : this(_ => report())
-        {
-        }
-
-        public void Report(TrainingProgress value) => report(value);
     }
 }

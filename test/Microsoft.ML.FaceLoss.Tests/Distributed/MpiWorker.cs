@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.ML.FaceLoss.Distributed;
+using Microsoft.ML.FaceLoss.Testing;
 using Microsoft.ML.FaceLoss.Tests.Infrastructure;
 using static TorchSharp.torch;
 
@@ -27,7 +28,7 @@ internal static class MpiWorker
         var options = DataParallelCase.Options(shard ? DistributedMode.Mpi : DistributedMode.Auto, microBatches: 1, shard, epochs, checkpoints);
         if (validate) (options.ValidationIdentityFraction, options.EarlyStoppingPatience) = (0.25, 1);
         int reports = 0;
-        options.Progress = new SynchronousProgress(() => reports++);
+        options.Progress = new ProgressCallback(_ => reports++);
         var data = DataParallelCase.Data(ml, seed: mismatch && !DistributedTraining.IsMainProcess ? 8 : 7);
         var model = SyntheticImages.Pipeline(ml, options).Fit(data);
         if (DistributedTraining.IsMainProcess) ml.Model.Save(model, data.Schema, Path.Combine(folder, "model.zip"));
@@ -67,10 +68,6 @@ internal static class MpiWorker
         Console.WriteLine($"rank {communicator.Rank} of {communicator.Size}: {ShardedHeadCase.Heads().Count} heads");
     }
 
-    private sealed class SynchronousProgress(Action report) : IProgress<FaceLoss.Training.TrainingProgress>
-    {
-        public void Report(FaceLoss.Training.TrainingProgress value) => report();
-    }
 }
 
 /// <summary>One rank's figures of one sharded head.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Losses;
+using Microsoft.ML.FaceLoss.Testing;
 using Microsoft.ML.FaceLoss.Torch;
 using Microsoft.ML.FaceLoss.Training;
 
@@ -17,43 +18,21 @@ internal static class PartialFcStep
 {
     private const double Megabyte = 1 << 20;
 
-    private sealed class Row
-    {
-        [VectorType(1, 16, 16)]
-        public float[] Features { get; set; } = Array.Empty<float>();
-
-        public string Identity { get; set; } = "";
-    }
-
-    private sealed class IdentityRow
-    {
-        public string Identity { get; set; } = "";
-    }
-
     public static string Run(int identities, int embeddingSize, double sampleRate)
     {
         TorchRuntime.EnsureLoaded();
         GC.Collect();
         double baseline = Process.GetCurrentProcess().WorkingSet64 / Megabyte;
         var ml = new MLContext(seed: 1);
-        var random = new Random(1);
         // 16 identities spread over the whole key range, 4 images each: one batch of 64.
-        var rows = Enumerable.Range(0, 64).Select(i => new Row
-        {
-            Features = Enumerable.Range(0, 256).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(),
-            Identity = $"id{(long)(i / 4) * 6_151 % identities}",
-        }).ToList();
-        // Every identity is a key, as MapValueToKey fitted on the full identity list makes them.
-        var everyone = ml.Data.LoadFromEnumerable(Enumerable.Range(0, identities).Select(i => new IdentityRow { Identity = $"id{i}" }));
-        var data = ml.Data.LoadFromEnumerable(rows);
-        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", "Identity", keyData: everyone).Fit(data).Transform(data);
+        var keyed = ManyIdentities.Keyed(ml, identities, rows: 64, channels: 1, size: 16);
         var losses = new List<double>();
         var clock = Stopwatch.StartNew();
         using var model = ml.FaceRecognition().Trainers.Embedding(new FaceEmbeddingTrainer.Options
         {
             Backbone = FaceBackbone.SmallCnn, BackboneWidth = 8, EmbeddingSize = embeddingSize,
             Loss = new ArcFaceLoss.Options { SampleRate = sampleRate }, Epochs = 1, BatchSize = 64, Seed = 1,
-            Progress = new Callback(p => losses.Add(p.Loss)),
+            Progress = new ProgressCallback(p => losses.Add(p.Loss)),
         }).Fit(keyed);
         double seconds = clock.Elapsed.TotalSeconds;
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / Megabyte;
@@ -64,11 +43,6 @@ internal static class PartialFcStep
             ["baseline_mb"] = Math.Round(baseline), ["peak_mb"] = Math.Round(peak),
             ["class_weights_mb"] = Math.Round((double)identities * embeddingSize * sizeof(float) / Megabyte),
         }.ToJsonString();
-    }
-
-    private sealed class Callback(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 
     public static double Parse(string text) => double.Parse(text, CultureInfo.InvariantCulture);

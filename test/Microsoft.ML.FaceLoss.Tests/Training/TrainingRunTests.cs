@@ -1,5 +1,6 @@
 using Microsoft.ML.FaceLoss.Backbones;
 using Microsoft.ML.FaceLoss.Losses;
+using Microsoft.ML.FaceLoss.Testing;
 using Microsoft.ML.FaceLoss.Tests.Infrastructure;
 using Microsoft.ML.FaceLoss.Training;
 using TorchSharp;
@@ -42,14 +43,14 @@ public sealed class TrainingRunTests : IDisposable
         var interrupted = Options();
         interrupted.CheckpointFolder = _folder;
         interrupted.Cancellation = cancel.Token;
-        interrupted.Progress = new Callback(p => { if (p.Step == cancelAt) cancel.Cancel(); }); // mid-epoch 2 of 6 steps each
+        interrupted.Progress = new ProgressCallback(p => { if (p.Step == cancelAt) cancel.Cancel(); }); // mid-epoch 2 of 6 steps each
         Assert.ThrowsAny<OperationCanceledException>(() => SyntheticImages.Pipeline(_ml, interrupted).Fit(Data()));
         Assert.True(File.Exists(Path.Combine(_folder, "checkpoint.bin")));
 
         var resumed = Options();
         resumed.CheckpointFolder = _folder;
         long firstStep = -1;
-        resumed.Progress = new Callback(p => { if (firstStep < 0) firstStep = p.Step; });
+        resumed.Progress = new ProgressCallback(p => { if (firstStep < 0) firstStep = p.Step; });
         var model = SyntheticImages.Pipeline(_ml, resumed).Fit(Data());
         Assert.Equal(cancelAt + 1, firstStep);
         Assert.Equal(Embed(reference), Embed(model));
@@ -78,7 +79,7 @@ public sealed class TrainingRunTests : IDisposable
         options.CheckpointFolder = _folder;
         options.Cancellation = cancel.Token;
         long lastStep = 0;
-        options.Progress = new Callback(p => { lastStep = p.Step; if (p.Step == 3) cancel.Cancel(); });
+        options.Progress = new ProgressCallback(p => { lastStep = p.Step; if (p.Step == 3) cancel.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() => SyntheticImages.Pipeline(_ml, options).Fit(Data()));
         Assert.Equal(3, lastStep);
         Assert.True(File.Exists(Path.Combine(_folder, "checkpoint.bin")));
@@ -133,7 +134,7 @@ public sealed class TrainingRunTests : IDisposable
         _ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         var reports = new List<TrainingProgress>();
         var options = Options(epochs: 2);
-        options.Progress = new Callback(reports.Add);
+        options.Progress = new ProgressCallback(reports.Add);
         SyntheticImages.Pipeline(_ml, options).Fit(Data());
         Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), reports.Select(r => r.Step));
         Assert.All(reports, r => Assert.True(r.ImagesPerSecond > 0 && r.LearningRate == 0.05 && r.TotalSteps == 12));
@@ -350,15 +351,10 @@ public sealed class TrainingRunTests : IDisposable
         var options = Options(epochs: 1);
         options.NumberOfThreads = 1;
         int during = 0;
-        options.Progress = new Callback(_ => during = get_num_threads());
+        options.Progress = new ProgressCallback(_ => during = get_num_threads());
         SyntheticImages.Pipeline(_ml, options).Fit(Data());
         Assert.Equal(1, during);
         Assert.Equal(before, get_num_threads());
-    }
-
-    private sealed class Callback(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 
     private sealed class Output
